@@ -1,0 +1,63 @@
+"""Runs one test body in every execution mode the installed TF offers.
+
+Modes: "graph" (a fresh `tf.Graph` and `Session`, inputs fed through
+placeholders whose dimensions are all None), "eager", "function"
+(`tf.function` with an all-None input signature) and "xla" (the same,
+compiled with `jit_compile=True`). TF 1.x offers "graph" only.
+"""
+
+import numpy as np
+
+from tf1_dropblock import compat
+from tf1_dropblock.compat import tf
+
+ALL_MODES = ("graph", "eager", "function", "xla")
+MODES = ALL_MODES if compat.IS_TF2 else ("graph",)
+
+
+def mode_parameters(modes=MODES):
+  """`parameterized.named_parameters` arguments, one per mode."""
+  return [("_" + mode, mode) for mode in modes]
+
+
+def run(mode, fn, *inputs, graph_seed=None):
+  """Evaluates `fn(*tensors)` in `mode` and returns NumPy results.
+
+  Args:
+    mode: One of `MODES`.
+    fn: Callable taking one tensor per input and returning a tensor or a
+      list/tuple of tensors.
+    *inputs: NumPy arrays (or Python scalars) fed as the tensors.
+    graph_seed: If set, the graph-level seed (`set_random_seed` in graph
+      mode, `tf.random.set_seed` otherwise) set before building `fn`.
+
+  Returns:
+    The NumPy value(s) of `fn`'s result.
+  """
+  inputs = [np.asarray(value) for value in inputs]
+  if mode == "graph":
+    with tf.Graph().as_default():
+      if graph_seed is not None:
+        tf.set_random_seed(graph_seed)
+      placeholders = [
+          tf.placeholder(tf.as_dtype(value.dtype), [None] * value.ndim)
+          for value in inputs]
+      outputs = fn(*placeholders)
+      with tf.Session() as sess:
+        return sess.run(outputs, dict(zip(placeholders, inputs)))
+  if not compat.IS_TF2:
+    raise ValueError("Mode %r needs TensorFlow 2.x." % mode)
+  import tensorflow as tf2  # pylint: disable=g-import-not-at-top
+  if graph_seed is not None:
+    tf2.random.set_seed(graph_seed)
+  tensors = [tf2.constant(value) for value in inputs]
+  if mode == "eager":
+    outputs = fn(*tensors)
+  elif mode in ("function", "xla"):
+    signature = [tf2.TensorSpec([None] * value.ndim, tf2.as_dtype(value.dtype))
+                 for value in inputs]
+    outputs = compat.function(fn, input_signature=signature,
+                              jit_compile=(mode == "xla"))(*tensors)
+  else:
+    raise ValueError("Unknown mode %r." % mode)
+  return tf2.nest.map_structure(lambda t: t.numpy(), outputs)

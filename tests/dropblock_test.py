@@ -1,0 +1,316 @@
+"""Behaviour of `tf1_dropblock.dropblock` in every execution mode."""
+
+from absl.testing import parameterized
+import numpy as np
+
+from tests import _testing
+from tests import numpy_reference
+from tf1_dropblock import compat
+from tf1_dropblock import dropblock
+from tf1_dropblock.compat import tf
+from tf1_dropblock.dropblock import _keep_mask_from_noise
+
+
+MODES = _testing.MODES
+
+# (shape in NHWC order, block_size): square and non-square maps, odd and even
+# blocks, rectangular blocks, tiny maps and blocks larger than the map.
+GEOMETRY_CASES = [
+    ("square_odd", (2, 9, 9, 3), 3),
+    ("nonsquare_odd", (2, 7, 12, 2), 3),
+    ("nonsquare_even", (3, 10, 6, 2), 4),
+    ("even_block_2", (2, 8, 11, 2), 2),
+    ("rect_block", (2, 9, 13, 2), (2, 5)),
+    ("one_by_one_map", (4, 1, 1, 3), 3),
+    ("tiny_map", (3, 2, 3, 2), 2),
+    ("block_bigger_than_map", (2, 4, 5, 2), 7),
+    ("block_taller_than_map", (2, 3, 9, 2), (5, 2)),
+    ("block_one", (2, 6, 5, 3), 1),
+]
+
+
+def _transpose(shape_or_array, data_format):
+  if data_format == "NHWC":
+    return shape_or_array
+  if isinstance(shape_or_array, tuple):
+    n, h, w, c = shape_or_array
+    return (n, c, h, w)
+  return np.transpose(shape_or_array, (0, 3, 1, 2))
+
+
+def _cases_with_formats(cases):
+  return [(name + "_" + fmt, shape, block, fmt)
+          for name, shape, block in cases for fmt in ("NHWC", "NCHW")]
+
+
+class KeepMaskFromNoiseTest(parameterized.TestCase, tf.test.TestCase):
+  """The TF mask built from given noise equals the NumPy reference."""
+
+  @parameterized.named_parameters(*_cases_with_formats(GEOMETRY_CASES))
+  def test_matches_numpy_reference(self, shape, block_size, data_format):
+    rng = np.random.RandomState(0)
+    n, h, w, c = shape
+    block_h, block_w = numpy_reference.clipped_block(block_size, h, w)
+    noise = rng.uniform(size=(n, h - block_h + 1, w - block_w + 1, c))
+    noise.flat[0] = 0.0  # At least one seed.
+    noise = _transpose(noise.astype(np.float32), data_format)
+    gamma = np.float32(0.3)
+    full_shape = np.array(_transpose(shape, data_format), np.int32)
+    blocks = block_size if isinstance(block_size, tuple) else (block_size,) * 2
+    expected = numpy_reference.dropblock_keep_mask(
+        noise, gamma, block_size, h, w, data_format)
+    self.assertGreater(expected.size - expected.sum(), 0)  # Some drops.
+    for mode in MODES:
+      actual = _testing.run(
+          mode, lambda t, s: _keep_mask_from_noise(
+              t, tf.constant(gamma), blocks, s, data_format),
+          noise, full_shape)
+      self.assertAllEqual(actual, expected, msg=mode)
+
+
+class DropBlockTest(parameterized.TestCase, tf.test.TestCase):
+
+  @parameterized.named_parameters(*_cases_with_formats(GEOMETRY_CASES))
+  def test_zeros_form_whole_blocks_inside_the_map(self, shape, block_size,
+                                                  data_format):
+    x = np.ones(_transpose(shape, data_format), np.float32)
+    for mode in MODES:
+      y = _testing.run(mode, lambda t: dropblock(
+          t, 0.6, block_size, training=True, scale=False,
+          data_format=data_format), x)
+      self.assertEqual(y.shape, x.shape)
+      self.assertTrue(set(np.unique(y)) <= {0.0, 1.0}, msg=mode)
+      self.assertTrue(numpy_reference.zeros_lie_in_full_blocks(
+          y, block_size, data_format), msg=mode)
+
+  @parameterized.named_parameters(*_testing.mode_parameters())
+  def test_identity_when_not_training(self, mode):
+    x = np.random.RandomState(1).normal(size=(2, 5, 7, 3)).astype(np.float32)
+    for training in (None, False):
+      y = _testing.run(mode, lambda t: dropblock(t, 0.5, 3, training), x)
+      self.assertAllEqual(y, x)
+    y = _testing.run(mode, lambda t, b: dropblock(t, 0.5, 3, b), x, False)
+    self.assertAllEqual(y, x)
+    y = _testing.run(mode, lambda t: dropblock(t, 1.0, 3, True), x)
+    self.assertAllEqual(y, x)
+    y = _testing.run(mode, lambda t, k: dropblock(t, k, 3, True), x,
+                     np.float32(1.0))
+    self.assertAllEqual(y, x)
+
+  def test_python_false_returns_the_input_tensor(self):
+    with tf.Graph().as_default():
+      x = tf.placeholder(tf.float32, [None, None, None, None])
+      self.assertIs(dropblock(x, 0.9, 3), x)
+      self.assertIs(dropblock(x, 0.9, 3, training=False), x)
+      self.assertIs(dropblock(x, 1, 3, training=True), x)
+
+  @parameterized.named_parameters(
+      ("paper_56_block7_NHWC", (4, 56, 56, 16), 7, 0.9, "NHWC"),
+      ("paper_56_block7_NCHW", (4, 56, 56, 16), 7, 0.9, "NCHW"),
+      ("nonsquare_rect", (8, 20, 36, 8), (3, 5), 0.8, "NHWC"),
+      ("even_block", (8, 24, 17, 8), 4, 0.7, "NCHW"),
+      ("block_bigger_than_map", (64, 3, 4, 16), 7, 0.75, "NHWC"),
+  )
+  def test_dropped_fraction_matches_exact_expectation(
+      self, shape, block_size, keep_prob, data_format):
+    n, h, w, c = shape
+    expected = numpy_reference.expected_dropped_fraction(
+        keep_prob, block_size, h, w)
+    # Indicators of one map are dependent only within a (2b-1) x (2b-1)
+    # neighbourhood (positions sharing a possible seed), each covariance
+    # at most p(1-p); so Var(fraction) <= p(1-p) * (2bh-1)(2bw-1) / units.
+    # Maps are independent. 5 such standard deviations bound a failure by
+    # chance below 1e-6 (Chebyshev-free: the sum of many maps is normal).
+    block_h, block_w = numpy_reference.clipped_block(block_size, h, w)
+    units = n * h * w * c
+    sd = np.sqrt(expected * (1 - expected) * (2 * block_h - 1) *
+                 (2 * block_w - 1) / units)
+    x = np.ones(_transpose(shape, data_format), np.float32)
+    for mode in MODES[:2]:
+      y = _testing.run(mode, lambda t: dropblock(
+          t, keep_prob, block_size, True, scale=False,
+          data_format=data_format, seed=1), x, graph_seed=7)
+      dropped = np.mean(y == 0)
+      self.assertNear(dropped, expected, 5 * sd, msg=mode)
+    if (h, w, block_size) == (56, 56, 7):
+      self.assertNear(expected, 0.0946, 1e-4)
+      self.assertLess(expected, 1 - keep_prob)
+
+  @parameterized.named_parameters(*_testing.mode_parameters())
+  def test_every_example_and_channel_has_its_own_mask(self, mode):
+    x = np.ones((6, 16, 16, 6), np.float32)
+    y = _testing.run(mode, lambda t: dropblock(t, 0.6, 3, True), x)
+    maps = (y == 0).transpose(0, 3, 1, 2).reshape(36, -1)
+    self.assertTrue(np.all(maps.any(axis=1)))
+    self.assertEqual(len({m.tobytes() for m in maps}), 36)
+
+  @parameterized.named_parameters(*_testing.mode_parameters())
+  def test_scale_is_count_over_count_ones(self, mode):
+    x = np.full((3, 11, 8, 4), 2.0, np.float32)
+    y = _testing.run(mode, lambda t: dropblock(t, 0.7, 3, True), x)
+    kept = np.count_nonzero(y)
+    self.assertGreater(kept, 0)
+    self.assertLess(kept, y.size)
+    self.assertAllClose(y[y != 0], np.full(kept, 2.0 * y.size / kept),
+                        rtol=1e-6)
+    for scale in (False, np.bool_(False)):
+      y = _testing.run(mode, lambda t: dropblock(t, 0.7, 3, True, scale), x)
+      self.assertTrue(set(np.unique(y)) <= {0.0, 2.0})
+    y, = [_testing.run(mode, lambda t, s: dropblock(t, 0.7, 3, True, s), x,
+                       scale) for scale in (False,)]
+    self.assertTrue(set(np.unique(y)) <= {0.0, 2.0})
+    y = _testing.run(mode, lambda t, s: dropblock(t, 0.7, 3, True, s), x, True)
+    self.assertAllClose(y[y != 0], np.full(np.count_nonzero(y),
+                                           2.0 * y.size / np.count_nonzero(y)))
+
+  @parameterized.named_parameters(*_testing.mode_parameters())
+  def test_all_dropped_gives_zeros_not_nan(self, mode):
+    # On 1x1 maps the only seed covers the map and gamma = 1 - keep_prob,
+    # so keep_prob = 1e-7 drops everything (up to chance 1e-6).
+    x = np.ones((2, 1, 1, 3), np.float32)
+    y = _testing.run(mode, lambda t: dropblock(t, 1e-7, 3, True), x)
+    self.assertAllEqual(y, np.zeros_like(x))
+
+  @parameterized.named_parameters(
+      ("float16", np.float16), ("bfloat16", "bfloat16"),
+      ("float32", np.float32), ("float64", np.float64))
+  def test_dtypes(self, dtype):
+    dtype = tf.as_dtype(dtype)
+    for mode in MODES:
+      def fn(t):
+        t = tf.cast(t, dtype)
+        y = dropblock(t, 0.1, 3, True)
+        self.assertEqual(y.dtype, dtype)
+        return tf.cast(y, tf.float32)
+      x = np.full((2, 12, 10, 3), 100.0, np.float32)
+      y = _testing.run(mode, fn, x)
+      self.assertTrue(np.all(np.isfinite(y)), msg=mode)
+      self.assertGreater(np.count_nonzero(y), 0)
+      # The kept values are 100 * count/ones, rounded to the dtype.
+      factor = y.size / np.count_nonzero(y)
+      self.assertAllClose(y[y != 0], np.full(np.count_nonzero(y),
+                                             100.0 * factor), rtol=1e-2)
+
+  def test_static_shape_is_kept(self):
+    with tf.Graph().as_default():
+      x = tf.placeholder(tf.float32, [None, 8, None, 4])
+      training = tf.placeholder(tf.bool, [])
+      keep_prob = tf.placeholder(tf.float32, [])
+      for fmt in ("NHWC", "NCHW"):
+        for kwargs in ({"training": True}, {"training": training},
+                       {"training": training, "scale": training}):
+          y = dropblock(x, keep_prob, 3, data_format=fmt, **kwargs)
+          self.assertEqual(y.shape.as_list(), [None, 8, None, 4])
+
+  def test_one_placeholder_fed_several_shapes(self):
+    shapes = [(2, 7, 5, 3), (1, 1, 1, 1), (0, 4, 4, 2), (3, 12, 9, 1),
+              (2, 2, 30, 2)]
+    with tf.Graph().as_default():
+      x = tf.placeholder(tf.float32, [None, None, None, None])
+      training = tf.placeholder(tf.bool, [])
+      y = dropblock(x, 0.7, 3, training=training, scale=False)
+      with tf.Session() as sess:
+        for shape in shapes:
+          ones = np.ones(shape, np.float32)
+          out = sess.run(y, {x: ones, training: True})
+          self.assertEqual(out.shape, shape)
+          self.assertTrue(numpy_reference.zeros_lie_in_full_blocks(out, 3))
+          self.assertAllEqual(sess.run(y, {x: ones, training: False}), ones)
+
+  @parameterized.named_parameters(*_testing.mode_parameters())
+  def test_gradient_is_mask_times_scale(self, mode):
+    x = np.random.RandomState(2).uniform(1, 2, (2, 9, 6, 3)).astype(np.float32)
+    if mode == "graph" or not compat.IS_TF2:
+      def fn(t):
+        y = dropblock(t, 0.6, 3, True)
+        return y, tf.gradients(y, t)[0]
+    else:
+      import tensorflow as tf2  # pylint: disable=g-import-not-at-top
+
+      def fn(t):
+        with tf2.GradientTape() as tape:
+          tape.watch(t)
+          y = dropblock(t, 0.6, 3, True)
+        return y, tape.gradient(y, t)
+    y, grad = _testing.run(mode, fn, x)
+    self.assertGreater(np.count_nonzero(y == 0), 0)
+    self.assertAllClose(grad, y / x, rtol=1e-6)
+
+  def test_graph_seeds_reproduce_masks(self):
+    x = np.ones((2, 16, 12, 3), np.float32)
+    fn = lambda t: dropblock(t, 0.7, 3, True, seed=5)  # pylint: disable=g-long-lambda
+    first = _testing.run("graph", fn, x, graph_seed=11)
+    second = _testing.run("graph", fn, x, graph_seed=11)
+    other = _testing.run("graph", fn, x, graph_seed=12)
+    self.assertAllEqual(first, second)
+    self.assertNotAllEqual(first, other)
+
+  def test_eager_seeds_reproduce_masks(self):
+    if not compat.IS_TF2:
+      self.skipTest("Eager execution needs TensorFlow 2.x.")
+    x = np.ones((2, 16, 12, 3), np.float32)
+    fn = lambda t: dropblock(t, 0.7, 3, True, seed=5)  # pylint: disable=g-long-lambda
+    first = _testing.run("eager", fn, x, graph_seed=11)
+    second = _testing.run("eager", fn, x, graph_seed=11)
+    self.assertAllEqual(first, second)
+
+  def test_blog_call_with_placeholders(self):
+    class Model(object):
+
+      def __init__(self):
+        self.dropout = tf.placeholder(tf.float32, name="dropout")
+        self.is_training = tf.placeholder(tf.bool, name="is_training")
+
+    with tf.Graph().as_default():
+      model = Model()
+      h = tf.placeholder(tf.float32, [None, None, None, None])
+      out = dropblock(x=h, keep_prob=model.dropout, block_size=3,
+                      training=model.is_training, scale=True)
+      x = np.ones((4, 10, 17, 5), np.float32)  # Non-square map.
+      with tf.Session() as sess:
+        train = sess.run(out, {h: x, model.dropout: 0.8,
+                               model.is_training: True})
+        test = sess.run(out, {h: x, model.dropout: 0.8,
+                              model.is_training: False})
+    self.assertGreater(np.count_nonzero(train == 0), 0)
+    self.assertTrue(numpy_reference.zeros_lie_in_full_blocks(train, 3))
+    self.assertAllEqual(test, x)
+
+  @parameterized.named_parameters(*_testing.mode_parameters())
+  def test_keep_prob_tensor_values(self, mode):
+    x = np.ones((4, 20, 20, 4), np.float32)
+    for keep_prob in (0.3, 0.95):
+      y = _testing.run(mode, lambda t, k: dropblock(t, k, 2, True, False), x,
+                       np.float32(keep_prob))
+      expected = numpy_reference.expected_dropped_fraction(keep_prob, 2, 20, 20)
+      self.assertNear(np.mean(y == 0), expected, 0.1)
+
+  def test_keep_prob_variable_and_placeholder_with_default(self):
+    with tf.Graph().as_default():
+      x = tf.ones([2, 12, 12, 2])
+      variable = tf.Variable(0.5)
+      default = tf.placeholder_with_default(0.5, [])
+      y_var = dropblock(x, variable, 3, True)
+      y_default = dropblock(x, default, 3, True)
+      with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        self.assertGreater(np.count_nonzero(sess.run(y_var) == 0), 0)
+        self.assertGreater(np.count_nonzero(sess.run(y_default) == 0), 0)
+        self.assertAllEqual(sess.run(y_default, {default: 1.0}),
+                            np.ones((2, 12, 12, 2)))
+        sess.run(variable.assign(1.0))
+        self.assertAllEqual(sess.run(y_var), np.ones((2, 12, 12, 2)))
+
+  def test_ops_live_under_the_name_scope(self):
+    with tf.Graph().as_default() as graph:
+      x = tf.placeholder(tf.float32, [None, None, None, None])
+      training = tf.placeholder(tf.bool, [])
+      dropblock(x, 0.9, 3, training, name="my_block")
+      names = [op.name for op in graph.get_operations()
+               if op.type != "Placeholder"]
+      self.assertTrue(names)
+      self.assertTrue(all(n.startswith("my_block") for n in names), names)
+
+
+if __name__ == "__main__":
+  tf.test.main()

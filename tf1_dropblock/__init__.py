@@ -1,0 +1,12 @@
+"""DropBlock and spatial dropout for TensorFlow 1.x-style graph code.
+
+Works on TensorFlow 1.15 and 2.x: `tf.compat.v1` sessions with placeholders,
+eager execution, `tf.function` and XLA.
+"""
+
+from tf1_dropblock.dropblock import dropblock
+from tf1_dropblock.spatial_dropout import spatial_dropout
+
+__version__ = "0.1.0"
+
+__all__ = ["dropblock", "spatial_dropout"]

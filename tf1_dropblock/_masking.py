@@ -1,0 +1,84 @@
+"""The frame shared by the ops: validate, open a scope, apply a random mask.
+
+`dropblock` and `spatial_dropout` differ only in how they draw the mask; this
+module does everything around it: argument checks, the name scope, dtype
+handling, the `training` switch, run-time assertions and the static shape.
+"""
+
+from tf1_dropblock import _checks
+from tf1_dropblock.compat import get_static_value
+from tf1_dropblock.compat import smart_cond
+from tf1_dropblock.compat import tf
+
+
+def compute_dtype(dtype):
+  """The dtype that masks and scale factors are computed in for `dtype`.
+
+  float16 and bfloat16 are widened to float32 so that 1/keep_prob and the
+  count ratio neither overflow nor round away the rate.
+  """
+  if dtype.base_dtype in (tf.float16, tf.bfloat16):
+    return tf.float32
+  return dtype.base_dtype
+
+
+def select_scale(scale, factor):
+  """`factor` where `scale` is true, else 1; `scale` a bool or bool tensor."""
+  static_scale = get_static_value(scale)
+  if static_scale is not None:
+    return factor if bool(static_scale) else tf.ones_like(factor)
+  return tf.where(scale, factor, tf.ones_like(factor))
+
+
+def apply_random_mask(x, keep_prob, training, scale, data_format, name,
+                      default_name, make_multiplier):
+  """Validates the common arguments and applies `make_multiplier`'s mask.
+
+  Args:
+    x: The input, converted here to a rank-4 float tensor.
+    keep_prob: Python number or scalar tensor in (0, 1].
+    training: Python bool, bool tensor or None (None means not training).
+    scale: Python bool or bool tensor.
+    data_format: Any spelling accepted by `_checks.check_data_format`.
+    name: Name scope for the ops, or None for `default_name`.
+    default_name: Default name scope.
+    make_multiplier: Called as `make_multiplier(x, keep_prob, scale,
+      data_format)` with `keep_prob` a scalar of the compute dtype and
+      `data_format` "NHWC" or "NCHW"; returns a tensor of the compute dtype
+      that broadcasts against `x`.
+
+  Returns:
+    A tensor with the dtype and static shape of `x`.
+  """
+  data_format = _checks.check_data_format(data_format)
+  keep_prob = _checks.check_keep_prob(keep_prob)
+  training = _checks.check_bool_arg(training, "training", allow_none=True)
+  scale = _checks.check_bool_arg(scale, "scale")
+  with tf.name_scope(name, default_name, [x]):
+    x, assertions = _checks.convert_input(x, expected_rank=4)
+    dtype = compute_dtype(x.dtype)
+    keep_prob, keep_prob_assertions = _checks.convert_keep_prob(
+        keep_prob, dtype)
+    assertions += keep_prob_assertions
+    training = _checks.convert_bool_tensor(training, "training")
+    scale = _checks.convert_bool_tensor(scale, "scale")
+
+    static_training = get_static_value(training)
+    if training is None or (static_training is not None
+                            and not bool(static_training)):
+      return x
+    if get_static_value(keep_prob) == 1:
+      return x
+
+    def dropped():
+      multiplier = make_multiplier(x, keep_prob, scale, data_format)
+      if dtype == x.dtype.base_dtype:
+        return x * multiplier
+      return tf.cast(tf.cast(x, dtype) * multiplier, x.dtype)
+
+    outputs = smart_cond(training, dropped, lambda: tf.identity(x))
+    if assertions:
+      with tf.control_dependencies(assertions):
+        outputs = tf.identity(outputs)
+    outputs.set_shape(x.shape)
+    return outputs

@@ -1,0 +1,75 @@
+"""The one place that knows about TensorFlow versions.
+
+Every difference between TensorFlow 1.15 and TensorFlow 2.x that the package
+(or its tests, benchmarks and examples) depends on is resolved here, so the
+rest of the code is written once against the `tf.compat.v1` API, which both
+versions provide.
+"""
+
+import tensorflow as _tf
+
+#: The v1 API on TF 1.15 and TF 2.x alike.
+tf = _tf.compat.v1
+
+#: The installed TensorFlow version as a ``(major, minor)`` pair.
+TF_VERSION = tuple(int(part) for part in _tf.__version__.split(".")[:2])
+
+#: True on TensorFlow 2.x, where eager execution and `tf.function` exist.
+IS_TF2 = TF_VERSION[0] >= 2
+
+
+def get_static_value(value):
+  """Returns the value of `value` as NumPy if it is known now, else None.
+
+  Python values are returned as they are; tensors are constant-folded where
+  TensorFlow can (constants, eager tensors, shapes known at graph build).
+  """
+  if not tf.is_tensor(value):
+    return value
+  return tf.get_static_value(value)
+
+
+def smart_cond(pred, true_fn, false_fn, name=None):
+  """`tf.cond` that takes the branch at build time when `pred` is static.
+
+  TF 2.x refuses `tf.cond` on a Python bool, and a static branch keeps the
+  graph small, so a Python or constant predicate calls one function directly.
+
+  Args:
+    pred: A Python bool or a scalar bool tensor.
+    true_fn: Callable returning the result when `pred` is true.
+    false_fn: Callable returning the result when `pred` is false.
+    name: Optional name for the `tf.cond`.
+
+  Returns:
+    The result of the branch taken.
+  """
+  static_pred = get_static_value(pred)
+  if static_pred is not None:
+    return true_fn() if bool(static_pred) else false_fn()
+  return tf.cond(pred, true_fn, false_fn, name=name)
+
+
+def random_uniform(shape, seed=None, dtype=None, name=None):
+  """Uniform noise in [0, 1) honouring graph-level and op-level seeds."""
+  return tf.random.uniform(
+      shape, dtype=dtype or tf.float32, seed=seed, name=name)
+
+
+def function(fn, input_signature=None, jit_compile=False):
+  """Wraps `fn` in `tf.function`, compiled with XLA if `jit_compile`.
+
+  TF 1.15 spells `jit_compile` as `experimental_compile`.
+
+  Raises:
+    NotImplementedError: On TF 1.x, which has no usable `tf.function` for
+      the graph-mode code this package targets.
+  """
+  if not IS_TF2:
+    raise NotImplementedError("tf.function needs TensorFlow 2.x; found %s."
+                              % _tf.__version__)
+  kwargs = {"input_signature": input_signature}
+  if jit_compile:
+    kwargs["jit_compile"] = True
+  return _tf.function(fn, **kwargs)
+

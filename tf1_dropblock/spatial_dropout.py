@@ -1,0 +1,65 @@
+"""Spatial (channel-wise) dropout: drop whole feature maps."""
+
+from tf1_dropblock import _masking
+from tf1_dropblock.compat import random_uniform
+from tf1_dropblock.compat import tf
+
+
+def spatial_dropout(x, keep_prob, training=None, scale=True, *,
+                    data_format="NHWC", seed=None, name=None):
+  """Spatial dropout (Tompson et al., CVPR 2015), as Keras SpatialDropout2D.
+
+  Keeps each whole feature map (one channel of one example) with
+  probability `keep_prob`, independently for every example and channel,
+  and zeros it otherwise. Nothing is dropped unless `training` is true:
+  `training=None` (the default) and `training=False` return `x` unchanged,
+  and so does `keep_prob == 1`.
+
+  Args:
+    x: A rank-4 tensor of dtype float16, bfloat16, float32 or float64, in
+      `data_format` layout. Any dimension may be unknown until run time.
+    keep_prob: Python number or scalar float tensor in (0, 1]: the
+      probability that a feature map is kept, i.e. `1 - rate`.
+    training: Python bool, scalar bool tensor, or None (not training).
+    scale: Python bool or scalar bool tensor. If true, kept maps are
+      multiplied by `1 / keep_prob` so the expected activation is kept.
+    data_format: "NHWC" (or "channels_last") or "NCHW" (or
+      "channels_first").
+    seed: Optional Python int, the op-level seed.
+    name: Optional name scope for the ops (default "spatial_dropout").
+
+  Returns:
+    A tensor of the same dtype and static shape as `x`. The gradient with
+    respect to `x` is the applied mask times the scale.
+
+  Raises:
+    TypeError: If `x` is not a float tensor, or `keep_prob`, `training` or
+      `scale` is of the wrong kind.
+    ValueError: If the static rank of `x` is not 4, a Python `keep_prob` is
+      outside (0, 1], or `data_format` is unknown. A tensor `keep_prob`
+      outside (0, 1] raises `tf.errors.InvalidArgumentError` when it is
+      evaluated.
+
+  Example:
+
+      y = spatial_dropout(x, keep_prob=0.8, training=is_training)
+  """
+
+  def make_multiplier(inputs, keep_prob, scale, data_format):
+    shape = tf.shape(inputs)
+    if data_format == "NHWC":
+      noise_shape = tf.stack([shape[0], 1, 1, shape[3]])
+    else:
+      noise_shape = tf.stack([shape[0], shape[1], 1, 1])
+    noise = random_uniform(noise_shape, seed=seed, name="channel_noise")
+    keep = _keep_mask_from_noise(noise, keep_prob)
+    return keep * _masking.select_scale(scale, 1.0 / keep_prob)
+
+  return _masking.apply_random_mask(
+      x, keep_prob, training, scale, data_format, name, "spatial_dropout",
+      make_multiplier)
+
+
+def _keep_mask_from_noise(noise, keep_prob):
+  """1 where uniform `noise` is below `keep_prob`, else 0, in its dtype."""
+  return tf.cast(noise < tf.cast(keep_prob, noise.dtype), keep_prob.dtype)
