@@ -9,6 +9,31 @@ from setuptools import setup
 _HERE = os.path.dirname(os.path.abspath(__file__))
 
 
+def _tensorflow_requirement():
+  """The TensorFlow distribution to require: the one installed, if any.
+
+  `tensorflow`, `tensorflow-cpu` and the vendor builds all provide the same
+  `tensorflow` module; requiring plain `tensorflow` next to an installed
+  `tensorflow-cpu` would install a second, clashing copy. Falls back to
+  `tensorflow` when none is installed (or the build is isolated from it).
+  """
+  try:
+    from importlib import metadata  # pylint: disable=g-import-not-at-top
+  except ImportError:  # Python 3.7.
+    try:
+      import importlib_metadata as metadata  # pylint: disable=g-import-not-at-top
+    except ImportError:
+      return "tensorflow>=1.15"
+  for dist in ("tensorflow", "tensorflow-cpu", "tensorflow-gpu",
+               "tensorflow-macos", "intel-tensorflow", "tf-nightly"):
+    try:
+      metadata.version(dist)
+    except Exception:  # pylint: disable=broad-except
+      continue
+    return dist + ">=1.15"
+  return "tensorflow>=1.15"
+
+
 def _version():
   with open(os.path.join(_HERE, "tf1_dropblock", "__init__.py")) as f:
     return re.search(r'^__version__ = "([^"]+)"', f.read(), re.M).group(1)
@@ -23,12 +48,8 @@ setup(
     long_description_content_type="text/markdown",
     packages=find_packages(include=["tf1_dropblock", "tf1_dropblock.*"]),
     python_requires=">=3.7",
-    # Any TensorFlow from 1.15 on; `tensorflow-cpu` satisfies it too when
-    # installed first (the set-up scripts do that on CPU-only machines).
-    install_requires=["numpy"],
+    install_requires=[_tensorflow_requirement(), "numpy"],
     extras_require={
-        "tf": ["tensorflow>=1.15"],
-        "tf-cpu": ["tensorflow-cpu>=1.15"],
         "test": ["pytest", "absl-py"],
         "examples": ["absl-py"],
     },

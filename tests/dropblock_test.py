@@ -238,7 +238,7 @@ class DropBlockTest(parameterized.TestCase, tf.test.TestCase):
 
   def test_graph_seeds_reproduce_masks(self):
     x = np.ones((2, 16, 12, 3), np.float32)
-    fn = lambda t: dropblock(t, 0.7, 3, True, seed=5)  # pylint: disable=g-long-lambda
+    fn = lambda t: dropblock(t, 0.7, 3, True, seed=5)
     first = _testing.run("graph", fn, x, graph_seed=11)
     second = _testing.run("graph", fn, x, graph_seed=11)
     other = _testing.run("graph", fn, x, graph_seed=12)
@@ -249,7 +249,7 @@ class DropBlockTest(parameterized.TestCase, tf.test.TestCase):
     if not compat.IS_TF2:
       self.skipTest("Eager execution needs TensorFlow 2.x.")
     x = np.ones((2, 16, 12, 3), np.float32)
-    fn = lambda t: dropblock(t, 0.7, 3, True, seed=5)  # pylint: disable=g-long-lambda
+    fn = lambda t: dropblock(t, 0.7, 3, True, seed=5)
     first = _testing.run("eager", fn, x, graph_seed=11)
     second = _testing.run("eager", fn, x, graph_seed=11)
     self.assertAllEqual(first, second)

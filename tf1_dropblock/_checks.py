@@ -139,8 +139,8 @@ def convert_input(x, expected_rank):
   """Converts `x` to a tensor and checks its dtype and static rank.
 
   Returns:
-    A pair `(x, assertions)`: the tensor and a list of run-time rank
-    assertions (empty when the rank is known statically).
+    The tensor, of static rank `expected_rank`; when the rank was unknown it
+    is checked at run time before anything reads the tensor.
 
   Raises:
     TypeError: If `x` is not a floating-point tensor.
@@ -153,13 +153,17 @@ def convert_input(x, expected_rank):
         "Received: x.dtype=%s" % x.dtype.name)
   rank = x.shape.ndims
   if rank is None:
-    return x, [tf.debugging.assert_rank(
-        x, expected_rank, message="`x` must have rank %d." % expected_rank)]
+    check = tf.debugging.assert_rank(
+        x, expected_rank, message="`x` must have rank %d." % expected_rank)
+    with tf.control_dependencies([check]):
+      x = tf.identity(x)
+    x.set_shape([None] * expected_rank)
+    return x
   if rank != expected_rank:
     raise ValueError(
         "`x` must have rank %d. Received: x.shape=%s"
         % (expected_rank, x.shape))
-  return x, []
+  return x
 
 
 def convert_keep_prob(keep_prob, dtype):

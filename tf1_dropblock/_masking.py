@@ -55,11 +55,9 @@ def apply_random_mask(x, keep_prob, training, scale, data_format, name,
   training = _checks.check_bool_arg(training, "training", allow_none=True)
   scale = _checks.check_bool_arg(scale, "scale")
   with tf.name_scope(name, default_name, [x]):
-    x, assertions = _checks.convert_input(x, expected_rank=4)
+    x = _checks.convert_input(x, expected_rank=4)
     dtype = compute_dtype(x.dtype)
-    keep_prob, keep_prob_assertions = _checks.convert_keep_prob(
-        keep_prob, dtype)
-    assertions += keep_prob_assertions
+    keep_prob, assertions = _checks.convert_keep_prob(keep_prob, dtype)
     training = _checks.convert_bool_tensor(training, "training")
     scale = _checks.convert_bool_tensor(scale, "scale")
 

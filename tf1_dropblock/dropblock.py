@@ -151,13 +151,17 @@ def _keep_mask_from_noise(noise, gamma, block_size, shape, data_format):
     # A position is dropped if a seed lies within the block_h x block_w
     # window above and to its left: pad block-1 zeros before the seed
     # region, pad the rest of the map after it, and max-pool VALID. This is
-    # exact for even block sizes, and the padded map is never smaller than
-    # the window for a non-empty map.
+    # exact for even block sizes. An empty axis is padded to one row so the
+    # padded map is never smaller than the window (oneDNN's VALID pooling
+    # crashes the process on that), and the extra row is sliced off; for a
+    # non-empty map the slice is the identity, which TF does not copy.
     valid_h, valid_w = tf.shape(seeds)[1], tf.shape(seeds)[2]
-    seeds = tf.pad(seeds, [[0, 0], [block_h - 1, height - valid_h],
-                           [block_w - 1, width - valid_w], [0, 0]])
+    pad_h = [block_h - 1, tf.maximum(height, 1) - valid_h]
+    pad_w = [block_w - 1, tf.maximum(width, 1) - valid_w]
+    seeds = tf.pad(seeds, [[0, 0], pad_h, pad_w, [0, 0]])
     seeds = tf.nn.max_pool2d(seeds, ksize=[block_h, block_w], strides=1,
                              padding="VALID")
+    seeds = seeds[:, :height, :width, :]
   keep = 1.0 - seeds
   if data_format == "NCHW":
     keep = tf.reshape(keep, shape)
