@@ -12,7 +12,7 @@ class ApiTest(unittest.TestCase):
 
   def test_all(self):
     self.assertEqual(sorted(tf1_dropblock.__all__),
-                     ["dropblock", "spatial_dropout"])
+                     ["dropblock", "linear_keep_prob", "spatial_dropout"])
     for name in tf1_dropblock.__all__:
       self.assertTrue(callable(getattr(tf1_dropblock, name)))
     self.assertRegex(tf1_dropblock.__version__, r"^\d+\.\d+\.\d+$")

@@ -5,8 +5,9 @@ eager execution, `tf.function` and XLA.
 """
 
 from tf1_dropblock.dropblock import dropblock
+from tf1_dropblock.schedules import linear_keep_prob
 from tf1_dropblock.spatial_dropout import spatial_dropout
 
 __version__ = "0.1.0"
 
-__all__ = ["dropblock", "spatial_dropout"]
+__all__ = ["dropblock", "linear_keep_prob", "spatial_dropout"]

@@ -23,12 +23,12 @@ _DATA_FORMATS = {
 _FLOAT_DTYPES = (tf.float16, tf.bfloat16, tf.float32, tf.float64)
 
 
-def _is_python_number(value):
+def is_python_number(value):
   return (isinstance(value, (numbers.Real, np.floating, np.integer))
           and not isinstance(value, (bool, np.bool_)))
 
 
-def _is_python_int(value):
+def is_python_int(value):
   return (isinstance(value, (numbers.Integral, np.integer))
           and not isinstance(value, (bool, np.bool_)))
 
@@ -55,14 +55,14 @@ def check_block_size(block_size):
       floats are refused).
     ValueError: If a member is not positive or the sequence is not a pair.
   """
-  if _is_python_int(block_size):
+  if is_python_int(block_size):
     sizes = (block_size, block_size)
   elif isinstance(block_size, (tuple, list)):
     if len(block_size) != 2:
       raise ValueError(
           "`block_size` must be an int or a pair (block_h, block_w). "
           "Received: block_size=%r" % (block_size,))
-    if not all(_is_python_int(size) for size in block_size):
+    if not all(is_python_int(size) for size in block_size):
       raise TypeError(
           "`block_size` must contain ints. Received: block_size=%r"
           % (block_size,))
@@ -79,7 +79,7 @@ def check_block_size(block_size):
   return int(sizes[0]), int(sizes[1])
 
 
-def check_keep_prob(keep_prob):
+def check_keep_prob(keep_prob, arg_name="keep_prob"):
   """Validates a Python `keep_prob`; tensors pass through unchanged.
 
   Raises:
@@ -88,14 +88,14 @@ def check_keep_prob(keep_prob):
   """
   if tf.is_tensor(keep_prob) or isinstance(keep_prob, tf.Variable):
     return keep_prob
-  if not _is_python_number(keep_prob):
+  if not is_python_number(keep_prob):
     raise TypeError(
-        "`keep_prob` must be a real number or a scalar float tensor. "
-        "Received: keep_prob=%r of type %s"
-        % (keep_prob, type(keep_prob).__name__))
+        "`%s` must be a real number or a scalar float tensor. "
+        "Received: %s=%r of type %s"
+        % (arg_name, arg_name, keep_prob, type(keep_prob).__name__))
   if math.isnan(keep_prob) or not 0.0 < keep_prob <= 1.0:
-    raise ValueError(
-        "`keep_prob` must be in (0, 1]. Received: keep_prob=%r" % (keep_prob,))
+    raise ValueError("`%s` must be in (0, 1]. Received: %s=%r"
+                     % (arg_name, arg_name, keep_prob))
   return float(keep_prob)
 
 

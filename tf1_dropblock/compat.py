@@ -73,3 +73,23 @@ def function(fn, input_signature=None, jit_compile=False):
     kwargs["jit_compile"] = True
   return _tf.function(fn, **kwargs)
 
+
+
+def resize_bicubic(images, size, antialias=False, name=None):
+  """Bicubic resize with half-pixel centres (MATLAB `imresize` geometry).
+
+  With `antialias=True` a downscale matches MATLAB's `imresize(...,
+  'bicubic')`, which widens the kernel when shrinking. TF 1.15 has this
+  only in its v2 API.
+
+  Args:
+    images: A `[N, H, W, C]` float tensor.
+    size: The output `[height, width]`, ints or an int32 tensor.
+    antialias: Whether to widen the kernel when downscaling.
+    name: Optional op name.
+
+  Returns:
+    A float32 tensor of shape `[N, height, width, C]`.
+  """
+  return _tf.compat.v2.image.resize(
+      images, size, method="bicubic", antialias=antialias, name=name)
