@@ -51,7 +51,8 @@ setup(
     install_requires=[_tensorflow_requirement(), "numpy"],
     extras_require={
         "test": ["pytest", "absl-py"],
-        "examples": ["absl-py"],
+        # The SR example: bundled test photos (scikit-image) and its figure.
+        "examples": ["absl-py", "scikit-image", "matplotlib"],
     },
     license="Apache-2.0",
     classifiers=[

@@ -11,6 +11,9 @@ import tensorflow as _tf
 #: The v1 API on TF 1.15 and TF 2.x alike.
 tf = _tf.compat.v1
 
+#: The installed TensorFlow version, e.g. "2.21.0".
+VERSION = _tf.__version__
+
 #: The installed TensorFlow version as a ``(major, minor)`` pair.
 TF_VERSION = tuple(int(part) for part in _tf.__version__.split(".")[:2])
 
