@@ -12,6 +12,8 @@ paired PSNR change with a 95 % confidence interval and a verdict.
 The logic lives in sr_lib.py; this file is intentionally kept short.
 """
 
+import os
+
 from absl import app
 from absl import flags
 
@@ -60,16 +62,24 @@ flags.register_validator(
     "--arms must be a comma list of: %s." % ", ".join(sr_lib.ARMS))
 
 
+def _user_path(path):
+  """`bazel run` starts the script in its runfiles; keep relative paths
+  relative to where the user typed the command."""
+  cwd = os.environ.get("BUILD_WORKING_DIRECTORY")
+  return os.path.join(cwd, path) if path and cwd else path
+
+
 def config_from_flags():
   return sr_lib.Config(
-      data_dir=FLAGS.data_dir, test_dir=FLAGS.test_dir, scale=int(FLAGS.scale),
+      data_dir=_user_path(FLAGS.data_dir),
+      test_dir=_user_path(FLAGS.test_dir), scale=int(FLAGS.scale),
       arms=tuple(FLAGS.arms), keep_prob=FLAGS.keep_prob,
       block_size=FLAGS.block_size, placement=FLAGS.placement,
       keep_prob_schedule=FLAGS.keep_prob_schedule, seeds=FLAGS.seeds,
       steps=FLAGS.steps, batch_size=FLAGS.batch_size,
       patch_size=FLAGS.patch_size, channels=FLAGS.channels,
       num_blocks=FLAGS.num_blocks, learning_rate=FLAGS.learning_rate,
-      output_dir=FLAGS.output_dir, resume=FLAGS.resume,
+      output_dir=_user_path(FLAGS.output_dir), resume=FLAGS.resume,
       log_every=FLAGS.log_every)
 
 
