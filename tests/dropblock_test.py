@@ -9,6 +9,9 @@ from tf1_dropblock import compat
 from tf1_dropblock import dropblock
 from tf1_dropblock.compat import tf
 from tf1_dropblock.dropblock import _keep_mask_from_noise
+from tf1_dropblock.dropblock import _keep_mask_from_seed_positions
+from tf1_dropblock.dropblock import _sparse_seed_map
+from tf1_dropblock.dropblock import _SeedGeometry
 
 
 MODES = _testing.MODES
@@ -66,6 +69,66 @@ class KeepMaskFromNoiseTest(parameterized.TestCase, tf.test.TestCase):
               t, tf.constant(gamma), blocks, s, data_format),
           noise, full_shape)
       self.assertAllEqual(actual, expected, msg=mode)
+
+
+class KeepMaskFromSeedPositionsTest(parameterized.TestCase, tf.test.TestCase):
+  """The sparse sampler's seed placement equals the NumPy reference."""
+
+  @parameterized.named_parameters(*_cases_with_formats(GEOMETRY_CASES))
+  def test_matches_numpy_reference(self, shape, block_size, data_format):
+    rng = np.random.RandomState(1)
+    n, h, w, c = shape
+    block_h, block_w = numpy_reference.clipped_block(block_size, h, w)
+    # Positions index the valid region laid out channels-last.
+    seeds = rng.uniform(size=(n, h - block_h + 1, w - block_w + 1, c)) < 0.3
+    seeds.flat[-1] = True
+    positions = np.flatnonzero(seeds).astype(np.int64)
+    expected = numpy_reference.dropblock_keep_mask(
+        _transpose((~seeds).astype(np.float32), data_format), 0.5,
+        block_size, h, w, data_format)
+    full_shape = np.array(_transpose(shape, data_format), np.int32)
+    blocks = block_size if isinstance(block_size, tuple) else (block_size,) * 2
+    for mode in MODES:
+      actual = _testing.run(
+          mode, lambda p, s: _keep_mask_from_seed_positions(
+              p, blocks, s, data_format), positions, full_shape)
+      self.assertAllEqual(actual, expected, msg=mode)
+
+
+class SparseSeedSamplerTest(tf.test.TestCase):
+  """Seeds drawn from geometric gaps are i.i.d. Bernoulli(gamma)."""
+
+  def test_seed_count_and_positions_are_bernoulli(self):
+    runs, gamma = 2000, 0.05
+    with tf.Graph().as_default():
+      tf.set_random_seed(3)
+      shape = tf.constant([2, 6, 7, 3])  # 126 cells; 4x5 valid seed region
+      geometry = _SeedGeometry(shape, tf.constant(4), tf.constant(5), 3, 3)
+      # 32 maps per run, so each session.run gives 32 independent samples.
+      seed_maps = [_sparse_seed_map(geometry, tf.constant(gamma), seed=i)
+                   for i in range(8)]
+      with tf.Session() as sess:
+        samples = np.concatenate(
+            [np.stack(sess.run(seed_maps)) for _ in range(runs // 8)])
+    seeds = samples == 0
+    self.assertTrue(np.all((samples == 0) | (samples == -1)))
+    # Seeds only on the valid region, placed at offset block // 2 = 1.
+    valid = np.zeros((6, 7), bool)
+    valid[1:5, 1:6] = True
+    self.assertFalse(np.any(seeds[:, :, ~valid, :]))
+    cells = 2 * 20 * 3
+    counts = seeds.reshape(len(seeds), -1).sum(axis=1)
+    # Binomial(120, 0.05): mean 6, variance 5.7. With 2000 samples the sd
+    # of the sample mean is 0.053 and of the sample variance about
+    # 5.7 * sqrt(2 / 1999) = 0.18 (plus a little excess kurtosis); 5 sd.
+    self.assertNear(counts.mean(), cells * gamma, 5 * 0.053)
+    self.assertNear(counts.var(ddof=1), cells * gamma * (1 - gamma), 5 * 0.2)
+    # Every valid cell is seeded with frequency gamma: chi-square over the
+    # 120 cells (119 df: mean 119, sd 15.4); 5 sd.
+    per_cell = seeds[:, :, valid, :].sum(axis=0).ravel()
+    expected = len(seeds) * gamma
+    chi2 = np.sum((per_cell - expected) ** 2 / (expected * (1 - gamma)))
+    self.assertLess(chi2, 119 + 5 * 15.4)
 
 
 class DropBlockTest(parameterized.TestCase, tf.test.TestCase):

@@ -61,6 +61,10 @@ def apply_random_mask(x, keep_prob, training, scale, data_format, name,
     training = _checks.convert_bool_tensor(training, "training")
     scale = _checks.convert_bool_tensor(scale, "scale")
 
+    if assertions:
+      # Nothing downstream runs on a keep_prob that failed its check.
+      with tf.control_dependencies(assertions):
+        keep_prob = tf.identity(keep_prob)
     static_training = get_static_value(training)
     if training is None or (static_training is not None
                             and not bool(static_training)):

@@ -59,6 +59,34 @@ def random_uniform(shape, seed=None, dtype=None, name=None):
       shape, dtype=dtype or tf.float32, seed=seed, name=name)
 
 
+def in_xla_context():
+  """True while building ops that XLA will compile (`jit_compile=True`).
+
+  TF has no public API for this; the private helper exists in TF 1.15 and
+  2.x alike. Anything unexpected answers False (the non-XLA code paths also
+  work under XLA, only slower).
+  """
+  try:
+    from tensorflow.python.framework import ops  # pylint: disable=g-import-not-at-top
+    from tensorflow.python.ops import control_flow_util  # pylint: disable=g-import-not-at-top
+    return bool(control_flow_util.GraphOrParentsInXlaContext(
+        ops.get_default_graph()))
+  except Exception:  # pylint: disable=broad-except
+    return False
+
+
+def stateless_uniform(shape, seed, dtype=None, name=None):
+  """Stateless uniform noise in [0, 1) from a `[2]` int32 seed tensor.
+
+  Philox is asked for explicitly where the argument exists, so XLA and
+  plain TF draw the same numbers (the default algorithm differs under XLA).
+  """
+  kwargs = {"alg": "philox"} if TF_VERSION >= (2, 7) else {}
+  return tf.random.stateless_uniform(shape, seed=seed,
+                                     dtype=dtype or tf.float32, name=name,
+                                     **kwargs)
+
+
 def function(fn, input_signature=None, jit_compile=False):
   """Wraps `fn` in `tf.function`, compiled with XLA if `jit_compile`.
 

@@ -2,7 +2,7 @@
 
 from tf1_dropblock import _checks
 from tf1_dropblock import _masking
-from tf1_dropblock.compat import random_uniform
+from tf1_dropblock import compat
 from tf1_dropblock.compat import tf
 
 
@@ -70,34 +70,51 @@ def dropblock(x, keep_prob, block_size, training=None, scale=True, *,
 
   def make_multiplier(inputs, keep_prob, scale, data_format):
     shape = tf.shape(inputs)
-    height, width = _spatial_dims(shape, data_format)
+    map_shape = _map_shape(shape, data_format)
+    height, width = map_shape[1], map_shape[2]
     valid_h = _valid_seed_extent(height, block_h)
     valid_w = _valid_seed_extent(width, block_w)
     gamma = _gamma(keep_prob, height, width, valid_h, valid_w)
-    if data_format == "NHWC":
-      noise_shape = tf.stack([shape[0], valid_h, valid_w, shape[3]])
+    geometry = _SeedGeometry(map_shape, valid_h, valid_w, block_h, block_w)
+    if compat.in_xla_context():
+      seed_map = _dense_seed_map(geometry, gamma, seed)
     else:
-      noise_shape = tf.stack([shape[0], shape[1], valid_h, valid_w])
-    noise = random_uniform(noise_shape, seed=seed, name="seed_noise")
-    keep = _keep_mask_from_noise(noise, gamma, (block_h, block_w), shape,
-                                 data_format)
-    if keep_prob.dtype != tf.float32:
-      keep = tf.cast(keep, keep_prob.dtype)
+      seed_map = _sparse_seed_map(geometry, gamma, seed)
+    # seed_map holds -1 (no seed) and 0 (a seed); max-pooling it gives -1
+    # where a unit is kept and 0 where a block drops it.
+    neg_keep = _from_map_layout(_expand_blocks(seed_map, block_h, block_w),
+                                data_format)
     # Algorithm 1: rescale by count / count_ones; divide_no_nan makes an
     # all-dropped tensor come out as zeros instead of NaN.
     factor = tf.math.divide_no_nan(
-        tf.cast(tf.size(keep), keep.dtype), tf.reduce_sum(keep))
-    return keep * _masking.select_scale(scale, factor)
+        tf.cast(tf.size(neg_keep), tf.float32), -tf.reduce_sum(neg_keep))
+    factor = -_masking.select_scale(scale, factor)
+    if keep_prob.dtype != tf.float32:
+      neg_keep, factor = (tf.cast(neg_keep, keep_prob.dtype),
+                          tf.cast(factor, keep_prob.dtype))
+    return neg_keep * factor
 
   return _masking.apply_random_mask(
       x, keep_prob, training, scale, data_format, name, "dropblock",
       make_multiplier)
 
 
-def _spatial_dims(shape, data_format):
+def _map_shape(shape, data_format):
+  """The channels-last shape [N, H, W, C] the mask is built in.
+
+  CPU pooling is fast only channels-last (a depth-1 layout for NCHW was 3-8x
+  slower), and seeds are i.i.d., so an NCHW mask is built channels-last
+  and transposed once at the end (a fused no-cost step under XLA).
+  """
   if data_format == "NHWC":
-    return shape[1], shape[2]
-  return shape[2], shape[3]
+    return shape
+  return tf.stack([shape[0], shape[2], shape[3], shape[1]])
+
+
+def _from_map_layout(mask, data_format):
+  if data_format == "NHWC":
+    return mask
+  return tf.transpose(mask, [0, 3, 1, 2])
 
 
 def _valid_seed_extent(size, block):
@@ -124,8 +141,151 @@ def _gamma(keep_prob, height, width, valid_h, valid_w):
       block_area * valid_h * valid_w)
 
 
+class _SeedGeometry(object):
+  """Where the seed of each block goes in a full-size map.
+
+  Blocks are expanded by a stride-1 SAME max-pool with a `block` window,
+  which covers `[p - (block - 1) // 2, p + block // 2]` around output p. A
+  seed for the block whose top-left corner is row i is therefore put at row
+  `i + block // 2` (exact for odd and even blocks); for a block clipped to
+  a shorter map (one seed row, i = 0) at `min(block // 2, size - 1)`, which
+  covers every row. Columns likewise.
+  """
+
+  def __init__(self, map_shape, valid_h, valid_w, block_h, block_w):
+    self.map_shape = map_shape
+    self.valid_h, self.valid_w = valid_h, valid_w
+    height, width = map_shape[1], map_shape[2]
+    self.offset_h = tf.minimum(block_h // 2, height - valid_h)
+    self.offset_w = tf.minimum(block_w // 2, width - valid_w)
+    self.valid_shape = tf.stack(
+        [map_shape[0], valid_h, valid_w, map_shape[3]])
+
+
+def _dense_seed_map(geometry, gamma, seed):
+  """Seed map from uniform noise over the whole valid seed region.
+
+  Used under XLA, which fuses it; the noise is stateless Philox (fast
+  under XLA, unlike stateful RNG), keyed by one stateful draw so `seed` and
+  the graph-level seed still make it reproducible.
+  """
+  key = tf.random.uniform([2], minval=-2 ** 31, maxval=2 ** 31 - 1,
+                          dtype=tf.int32, seed=seed, name="noise_key")
+  noise = compat.stateless_uniform(geometry.valid_shape, key,
+                                   name="seed_noise")
+  return _seed_map_from_noise(noise, gamma, geometry)
+
+
+def _seed_map_from_noise(noise, gamma, geometry):
+  """-1/0 seed map from noise on the valid region (below gamma: a seed)."""
+  seeds = tf.cast(noise < gamma, tf.float32) - 1.0
+  height, width = geometry.map_shape[1], geometry.map_shape[2]
+  return tf.pad(
+      seeds, [[0, 0],
+              [geometry.offset_h, height - geometry.valid_h - geometry.offset_h],
+              [geometry.offset_w, width - geometry.valid_w - geometry.offset_w],
+              [0, 0]], constant_values=-1.0)
+
+
+def _sparse_seed_map(geometry, gamma, seed):
+  """Seed map drawing only as many random numbers as there are seeds.
+
+  Bernoulli(gamma) seeds over the n cells of the valid region, in flat
+  order, are exactly the points of a Bernoulli process: the gaps between
+  successive seeds are i.i.d. Geometric(gamma) on {1, 2, ...}, drawn by
+  inversion as floor(log(u) / log(1 - gamma)) + 1 with u uniform in (0, 1]
+  (in float64, so the distribution is exact to ~1e-16). Enough gaps are
+  drawn to pass the end of the region with overwhelming probability (mean
+  count + 10 sd + 32; the shortfall chance is below 1e-20); should they not,
+  the dense sampler is used instead, so the result is always exact. Seeds
+  are distinct by construction.
+  """
+  valid_shape = tf.cast(geometry.valid_shape, tf.int64)
+  num_cells = tf.reduce_prod(valid_shape)
+  num_cells_f = tf.cast(num_cells, tf.float64)
+  # gamma <= 1 - keep_prob < 1 for valid input; the clip only keeps the
+  # draw count finite should an invalid keep_prob get this far.
+  gamma = tf.clip_by_value(tf.cast(gamma, tf.float64), 0.0, 1.0)
+  mean = num_cells_f * gamma
+  max_seeds = tf.cast(
+      tf.math.ceil(mean + 10.0 * tf.sqrt(mean * (1.0 - gamma)) + 32.0),
+      tf.int32)
+  uniform = 1.0 - tf.random.uniform([max_seeds], dtype=tf.float64, seed=seed,
+                                    name="gap_noise")
+  gaps = tf.floor(tf.math.log(uniform) / tf.math.log1p(-gamma)) + 1.0
+  positions = tf.cumsum(gaps) - 1.0
+  # NaN (gamma == 0 and u == 1) compares False: treated as "not covered".
+  covered = positions[-1] >= num_cells_f
+
+  def scatter():
+    count = tf.reduce_sum(tf.cast(positions < num_cells_f, tf.int32))
+    flat = tf.cast(positions[:count], tf.int64)
+    return _seed_map_from_positions(flat, geometry)
+
+  return compat.smart_cond(
+      covered, scatter,
+      lambda: _dense_seed_map_stateful(geometry, tf.cast(gamma, tf.float32),
+                                       seed))
+
+
+def _dense_seed_map_stateful(geometry, gamma, seed):
+  noise = tf.random.uniform(geometry.valid_shape, seed=seed,
+                            name="seed_noise")
+  return _seed_map_from_noise(noise, gamma, geometry)
+
+
+def _seed_map_from_positions(flat, geometry):
+  """-1/0 seed map with seeds at flat indices of the valid region.
+
+  Args:
+    flat: int64 indices into the valid region laid out as [N, valid_h,
+      valid_w, C], row-major.
+    geometry: A `_SeedGeometry`.
+  """
+  map_shape = tf.cast(geometry.map_shape, tf.int64)
+  valid_h = tf.cast(geometry.valid_h, tf.int64)
+  valid_w = tf.cast(geometry.valid_w, tf.int64)
+  depth = map_shape[3]
+  channel = flat % depth
+  rest = flat // depth
+  col = rest % valid_w + tf.cast(geometry.offset_w, tf.int64)
+  rest = rest // valid_w
+  row = rest % valid_h + tf.cast(geometry.offset_h, tf.int64)
+  index = (((rest // valid_h) * map_shape[1] + row) * map_shape[2]
+           + col) * depth + channel
+  # Indices are increasing (the flat order is kept), as SparseToDense
+  # wants; it writes the -1 background and the seeds in one pass, far
+  # faster than a scatter on CPU.
+  seeds = tf.SparseTensor(index[:, None], tf.zeros_like(index, tf.float32),
+                          tf.reshape(tf.reduce_prod(map_shape), [1]))
+  seed_map = tf.sparse.to_dense(seeds, default_value=-1.0,
+                                validate_indices=False)
+  return tf.reshape(seed_map, geometry.map_shape)
+
+
+def _expand_blocks(seed_map, block_h, block_w):
+  """Stride-1 SAME max-pool with a block_h x block_w window.
+
+  Two 1-D pools (block_h x 1, then 1 x block_w) are used from block 7 on:
+  much faster under XLA, and no slower on CPU at that size; a 2-D pool is
+  faster for small blocks.
+  """
+  if (block_h, block_w) == (1, 1):
+    return seed_map
+  if max(block_h, block_w) >= 7 or compat.in_xla_context():
+    if block_h > 1:
+      seed_map = tf.nn.max_pool2d(seed_map, [block_h, 1], 1, "SAME")
+    if block_w > 1:
+      seed_map = tf.nn.max_pool2d(seed_map, [1, block_w], 1, "SAME")
+    return seed_map
+  return tf.nn.max_pool2d(seed_map, [block_h, block_w], 1, "SAME")
+
+
 def _keep_mask_from_noise(noise, gamma, block_size, shape, data_format):
-  """Expands seed noise into a float32 keep mask (1 = kept, 0 = dropped).
+  """The float32 keep mask (1 kept, 0 dropped) that `noise` gives.
+
+  For tests against the NumPy reference: runs the dense sampler's
+  expansion on given noise.
 
   Args:
     noise: float32 uniform noise over the valid seed region, laid out like
@@ -140,29 +300,29 @@ def _keep_mask_from_noise(noise, gamma, block_size, shape, data_format):
     A float32 tensor of shape `shape`.
   """
   block_h, block_w = block_size
-  seeds = tf.cast(noise < gamma, tf.float32)
-  height, width = _spatial_dims(shape, data_format)
+  map_shape = _map_shape(shape, data_format)
+  geometry = _SeedGeometry(
+      map_shape, _valid_seed_extent(map_shape[1], block_h),
+      _valid_seed_extent(map_shape[2], block_w), block_h, block_w)
   if data_format == "NCHW":
-    # Pooling wants channels last; NCHW maps become single-channel images.
-    seeds = tf.expand_dims(
-        tf.reshape(seeds, tf.stack([-1, tf.shape(seeds)[2],
-                                    tf.shape(seeds)[3]])), -1)
-  if (block_h, block_w) != (1, 1):
-    # A position is dropped if a seed lies within the block_h x block_w
-    # window above and to its left: pad block-1 zeros before the seed
-    # region, pad the rest of the map after it, and max-pool VALID. This is
-    # exact for even block sizes. An empty axis is padded to one row so the
-    # padded map is never smaller than the window (oneDNN's VALID pooling
-    # crashes the process on that), and the extra row is sliced off; for a
-    # non-empty map the slice is the identity, which TF does not copy.
-    valid_h, valid_w = tf.shape(seeds)[1], tf.shape(seeds)[2]
-    pad_h = [block_h - 1, tf.maximum(height, 1) - valid_h]
-    pad_w = [block_w - 1, tf.maximum(width, 1) - valid_w]
-    seeds = tf.pad(seeds, [[0, 0], pad_h, pad_w, [0, 0]])
-    seeds = tf.nn.max_pool2d(seeds, ksize=[block_h, block_w], strides=1,
-                             padding="VALID")
-    seeds = seeds[:, :height, :width, :]
-  keep = 1.0 - seeds
-  if data_format == "NCHW":
-    keep = tf.reshape(keep, shape)
-  return keep
+    noise = tf.transpose(noise, [0, 2, 3, 1])
+  neg_keep = _expand_blocks(_seed_map_from_noise(noise, gamma, geometry),
+                            block_h, block_w)
+  return -_from_map_layout(neg_keep, data_format)
+
+
+def _keep_mask_from_seed_positions(flat, block_size, shape, data_format):
+  """The keep mask the sparse sampler makes from given seed positions.
+
+  For tests: `flat` holds int64 flat indices into the valid seed region
+  laid out channels-last, `[N, valid_h, valid_w, C]`, whatever
+  `data_format` is.
+  """
+  block_h, block_w = block_size
+  map_shape = _map_shape(shape, data_format)
+  geometry = _SeedGeometry(
+      map_shape, _valid_seed_extent(map_shape[1], block_h),
+      _valid_seed_extent(map_shape[2], block_w), block_h, block_w)
+  neg_keep = _expand_blocks(_seed_map_from_positions(flat, geometry),
+                            block_h, block_w)
+  return -_from_map_layout(neg_keep, data_format)

@@ -1,0 +1,266 @@
+r"""Time DropBlock and peers as ratios to `tf.nn.dropout` on the same tensors.
+
+    python benchmarks/bench.py                       # the README table
+    python benchmarks/bench.py --shapes=32x56x56x64 --modes=graph \
+        --block_sizes=7 --repeats=9 --output=/tmp/bench
+
+For every shape, data format, execution mode and pass (forward, or forward
+and backward), every candidate is built on the same input tensor and timed
+interleaved with the others in one process: each repeat times `--iters`
+calls of each candidate in turn, and a candidate's time is its best repeat.
+The table shows best time / best time of `tf.nn.dropout` (rate = 1 -
+keep_prob), with the spread (median / best - 1) of each candidate's repeats.
+These 2-core machines vary by about 15 % between processes: read the ratios,
+not the milliseconds. This is a benchmark, never a test.
+
+Candidates: `tf1_dropblock.dropblock` (per block size),
+`tf1_dropblock.spatial_dropout`, `tf.nn.dropout` with noise_shape [N,1,1,C]
+(the spatial baseline), `x * 1.0` (the floor), and keras-cv's `DropBlock2D`
+(eager and `tf.function` only, when keras-cv is installed).
+"""
+
+import json
+import statistics
+import sys
+import time
+
+from absl import app
+from absl import flags
+import numpy as np
+import tensorflow as tf2
+
+from tf1_dropblock import compat
+from tf1_dropblock import dropblock
+from tf1_dropblock import spatial_dropout
+from tf1_dropblock.compat import tf
+
+FLAGS = flags.FLAGS
+DEFAULT_SHAPES = ("32x56x56x64,16x28x28x256,8x14x14x512,64x7x7x2048,"
+                  "16x48x48x32")
+MODES = ("graph", "function", "xla", "eager")
+PASSES = ("forward", "forward_backward")
+
+flags.DEFINE_list("shapes", DEFAULT_SHAPES, "NxHxWxC shapes (given in NHWC "
+                  "order; NCHW runs transpose them).")
+flags.DEFINE_list("data_formats", ["NHWC", "NCHW"], "NHWC and/or NCHW.")
+flags.DEFINE_list("block_sizes", ["3", "5", "7"], "DropBlock block sizes.")
+flags.DEFINE_list("modes", list(MODES), "Any of: %s." % ", ".join(MODES))
+flags.DEFINE_list("passes", list(PASSES), "Any of: %s." % ", ".join(PASSES))
+flags.DEFINE_float("keep_prob", 0.9, "keep_prob of every candidate.")
+flags.DEFINE_integer("repeats", 7, "Timed repeats per candidate (best is "
+                     "kept).", lower_bound=1)
+flags.DEFINE_integer("iters", 5, "Calls per timed repeat.", lower_bound=1)
+flags.DEFINE_string("output", "", "If set, write OUTPUT.md and OUTPUT.json.")
+flags.DEFINE_bool("keras_cv", True, "Include keras-cv's DropBlock2D if it is "
+                  "installed.")
+
+
+def _candidates(block_sizes, data_format, keep_prob, one):
+  """{name: fn(x) -> y} for one data format.
+
+  `one` is a scalar variable holding 1.0: multiplying by a constant 1.0
+  would be optimised away, and the floor must do real work.
+  """
+  def noise_shape(x):
+    shape = tf.shape(x)
+    if data_format == "NHWC":
+      return tf.stack([shape[0], 1, 1, shape[3]])
+    return tf.stack([shape[0], shape[1], 1, 1])
+
+  candidates = {
+      "tf.nn.dropout": lambda x: tf2.nn.dropout(x, rate=1 - keep_prob),
+      "x * 1.0": lambda x: x * one,
+      "dropout noise_shape=[N,1,1,C]": lambda x: tf2.nn.dropout(
+          x, rate=1 - keep_prob, noise_shape=noise_shape(x)),
+      "spatial_dropout": lambda x: spatial_dropout(
+          x, keep_prob, training=True, data_format=data_format),
+  }
+  for block in block_sizes:
+    candidates["dropblock b%d" % block] = (
+        lambda x, b=block: dropblock(x, keep_prob, b, training=True,
+                                     data_format=data_format))
+  return candidates
+
+
+def _keras_cv_candidates(block_sizes, data_format, keep_prob):
+  if not FLAGS.keras_cv or data_format != "NHWC":
+    return {}
+  try:
+    import keras_cv  # pylint: disable=g-import-not-at-top
+  except ImportError:
+    return {}
+  layers = {b: keras_cv.layers.DropBlock2D(rate=1 - keep_prob, block_size=b)
+            for b in block_sizes}
+  return {"keras-cv DropBlock2D b%d" % b: (lambda x, l=layer: l(
+      x, training=True)) for b, layer in layers.items()}
+
+
+class _GraphRunner(object):
+  """Builds every candidate in one graph; times `sess.run` of its ops."""
+
+  def __init__(self, value, block_sizes, data_format, keep_prob, backward):
+    self.graph = tf.Graph()
+    with self.graph.as_default():
+      x = tf.identity(tf.Variable(value, name="x"))
+      upstream = tf.Variable(np.ones_like(value), name="upstream")
+      candidates = _candidates(block_sizes, data_format, keep_prob,
+                               tf.Variable(1.0, name="one"))
+      self.names = list(candidates)
+      self.ops = {}
+      for name, fn in candidates.items():
+        y = fn(x)
+        fetches = [y.op]
+        if backward:
+          fetches.append(tf.gradients(y, x, grad_ys=upstream)[0].op)
+        self.ops[name] = fetches
+      init = tf.global_variables_initializer()
+    self.sess = tf.Session(graph=self.graph)
+    self.sess.run(init)
+
+  def __call__(self, name):
+    self.sess.run(self.ops[name])
+
+
+class _EagerRunner(object):
+  """Calls candidates eagerly, or as (XLA-compiled) tf.functions."""
+
+  def __init__(self, value, block_sizes, data_format, keep_prob, backward,
+               mode):
+    self.x = tf2.constant(value)
+    self.upstream = tf2.ones_like(self.x)
+    candidates = _candidates(block_sizes, data_format, keep_prob,
+                             tf2.Variable(1.0, name="one"))
+    if mode in ("eager", "function"):
+      candidates.update(
+          _keras_cv_candidates(block_sizes, data_format, keep_prob))
+    self.names = list(candidates)
+    self.fns = {}
+    for name, fn in candidates.items():
+      step = self._step(fn, backward)
+      if mode != "eager":
+        step = compat.function(
+            step, input_signature=[tf2.TensorSpec([None] * 4, tf2.float32)],
+            jit_compile=(mode == "xla"))
+      self.fns[name] = step
+
+  def _step(self, fn, backward):
+    upstream = self.upstream
+
+    def step(x):
+      if not backward:
+        return fn(x)
+      with tf2.GradientTape() as tape:
+        tape.watch(x)
+        y = fn(x)
+      return y, tape.gradient(y, x, output_gradients=upstream)
+    return step
+
+  def __call__(self, name):
+    self.fns[name](self.x)
+
+
+def _time(runner, names, repeats, iters):
+  """Interleaved best-of-`repeats` seconds per call for each name."""
+  for name in names:  # Warm up: build, compile, allocate.
+    runner(name)
+    runner(name)
+  samples = {name: [] for name in names}
+  for _ in range(repeats):
+    for name in names:
+      start = time.perf_counter()
+      for _ in range(iters):
+        runner(name)
+      samples[name].append((time.perf_counter() - start) / iters)
+  return {name: (min(s), statistics.median(s) / min(s) - 1.0)
+          for name, s in samples.items()}
+
+
+def run_benchmark(shapes, data_formats, block_sizes, modes, passes,
+                  keep_prob, repeats, iters, stream=sys.stdout):
+  """Returns a list of row dicts, printing progress to `stream`."""
+  rows = []
+  rng = np.random.RandomState(0)
+  for shape in shapes:
+    for data_format in data_formats:
+      nhwc = rng.normal(size=shape).astype(np.float32)
+      value = nhwc if data_format == "NHWC" else nhwc.transpose(0, 3, 1, 2)
+      for mode in modes:
+        if mode != "graph" and not compat.IS_TF2:
+          continue
+        for pass_name in passes:
+          backward = pass_name == "forward_backward"
+          if mode == "graph":
+            runner = _GraphRunner(value, block_sizes, data_format,
+                                  keep_prob, backward)
+          else:
+            runner = _EagerRunner(value, block_sizes, data_format,
+                                  keep_prob, backward, mode)
+          candidates = runner.names
+          timings = _time(runner, list(candidates), repeats, iters)
+          base = timings["tf.nn.dropout"][0]
+          row = {"shape": "x".join(map(str, shape)),
+                 "data_format": data_format, "mode": mode,
+                 "pass": pass_name, "dropout_ms": base * 1e3,
+                 "ratios": {n: t / base for n, (t, _) in timings.items()},
+                 "spread": {n: s for n, (_, s) in timings.items()}}
+          rows.append(row)
+          stream.write(_format_row(row, list(candidates)) + "\n")
+          stream.flush()
+  return rows
+
+
+def _format_row(row, names):
+  cells = ["%.2f" % row["ratios"][n] if n in row["ratios"] else "–"
+           for n in names]
+  return "| %s | %s | %s | %s | %.2f | %s |" % (
+      row["shape"], row["data_format"], row["mode"], row["pass"],
+      row["dropout_ms"], " | ".join(cells))
+
+
+def format_table(rows):
+  """A Markdown table: one row per setting, one column per candidate."""
+  names = []
+  for row in rows:
+    names += [n for n in row["ratios"] if n not in names]
+  header = ("| shape | format | mode | pass | tf.nn.dropout ms | %s |\n"
+            % " | ".join(names))
+  header += "|---" * (5 + len(names)) + "|\n"
+  return header + "\n".join(_format_row(r, names) for r in rows) + "\n"
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise app.UsageError("Unexpected arguments: %s" % " ".join(argv[1:]))
+  for name, allowed in (("modes", MODES), ("passes", PASSES),
+                        ("data_formats", ("NHWC", "NCHW"))):
+    bad = set(getattr(FLAGS, name)) - set(allowed)
+    if bad:
+      raise app.UsageError("--%s: unknown %s; allowed: %s"
+                           % (name, sorted(bad), ", ".join(allowed)))
+  try:
+    shapes = [tuple(int(d) for d in s.split("x")) for s in FLAGS.shapes]
+    block_sizes = [int(b) for b in FLAGS.block_sizes]
+  except ValueError as e:
+    raise app.UsageError("--shapes are NxHxWxC, --block_sizes ints: %s" % e)
+  if any(len(s) != 4 for s in shapes):
+    raise app.UsageError("--shapes must be NxHxWxC. Received: %s"
+                         % FLAGS.shapes)
+  print("TensorFlow %s; ratios of best-of-%d times to tf.nn.dropout; "
+        "keep_prob %.2f" % (compat.VERSION, FLAGS.repeats, FLAGS.keep_prob))
+  rows = run_benchmark(shapes, FLAGS.data_formats, block_sizes, FLAGS.modes,
+                       FLAGS.passes, FLAGS.keep_prob, FLAGS.repeats,
+                       FLAGS.iters)
+  table = format_table(rows)
+  print()
+  print(table)
+  if FLAGS.output:
+    with open(FLAGS.output + ".md", "w") as f:
+      f.write(table)
+    with open(FLAGS.output + ".json", "w") as f:
+      json.dump({"tf_version": compat.VERSION, "keep_prob": FLAGS.keep_prob,
+                 "repeats": FLAGS.repeats, "iters": FLAGS.iters,
+                 "rows": rows}, f, indent=1)
+
+
+if __name__ == "__main__":
+  app.run(main)
