@@ -105,8 +105,10 @@ class SparseSeedSamplerTest(tf.test.TestCase):
       shape = tf.constant([2, 6, 7, 3])  # 126 cells; 4x5 valid seed region
       geometry = _SeedGeometry(shape, tf.constant(4), tf.constant(5), 3, 3)
       # 32 maps per run, so each session.run gives 32 independent samples.
-      seed_maps = [_sparse_seed_map(geometry, tf.constant(gamma), seed=i)
-                   for i in range(8)]
+      keys = [tf.random.uniform([2], -2 ** 31, 2 ** 31 - 1, tf.int32, seed=i)
+              for i in range(8)]
+      seed_maps = [_sparse_seed_map(geometry, tf.constant(gamma), key)
+                   for key in keys]
       with tf.Session() as sess:
         samples = np.concatenate(
             [np.stack(sess.run(seed_maps)) for _ in range(runs // 8)])

@@ -69,34 +69,78 @@ def dropblock(x, keep_prob, block_size, training=None, scale=True, *,
   block_h, block_w = _checks.check_block_size(block_size)
 
   def make_multiplier(inputs, keep_prob, scale, data_format):
-    shape = tf.shape(inputs)
-    map_shape = _map_shape(shape, data_format)
-    height, width = map_shape[1], map_shape[2]
-    valid_h = _valid_seed_extent(height, block_h)
-    valid_w = _valid_seed_extent(width, block_w)
-    gamma = _gamma(keep_prob, height, width, valid_h, valid_w)
-    geometry = _SeedGeometry(map_shape, valid_h, valid_w, block_h, block_w)
-    if compat.in_xla_context():
-      seed_map = _dense_seed_map(geometry, gamma, seed)
-    else:
-      seed_map = _sparse_seed_map(geometry, gamma, seed)
-    # seed_map holds -1 (no seed) and 0 (a seed); max-pooling it gives -1
-    # where a unit is kept and 0 where a block drops it.
-    neg_keep = _from_map_layout(_expand_blocks(seed_map, block_h, block_w),
-                                data_format)
-    # Algorithm 1: rescale by count / count_ones; divide_no_nan makes an
-    # all-dropped tensor come out as zeros instead of NaN.
-    factor = tf.math.divide_no_nan(
-        tf.cast(tf.size(neg_keep), tf.float32), -tf.reduce_sum(neg_keep))
-    factor = -_masking.select_scale(scale, factor)
-    if keep_prob.dtype != tf.float32:
-      neg_keep, factor = (tf.cast(neg_keep, keep_prob.dtype),
-                          tf.cast(factor, keep_prob.dtype))
-    return neg_keep * factor
+    # One stateful draw keys all the stateless noise of this call, so the
+    # graph-level and op-level seeds work as for any TF random op.
+    key = tf.random.uniform([2], minval=-2 ** 31, maxval=2 ** 31 - 1,
+                            dtype=tf.int32, seed=seed, name="noise_key")
+    args = (tf.shape(inputs), keep_prob, tf.convert_to_tensor(scale), key)
+    if tf.executing_eagerly():
+      # Op-by-op dispatch cost 2-3x tf.nn.dropout on small eager tensors;
+      # one traced function per configuration removes it.
+      return _eager_multiplier_fn(block_h, block_w, data_format,
+                                  keep_prob.dtype)(*args)
+    return _multiplier(*args, block_h=block_h, block_w=block_w,
+                       data_format=data_format)
 
   return _masking.apply_random_mask(
       x, keep_prob, training, scale, data_format, name, "dropblock",
       make_multiplier)
+
+
+def _multiplier(shape, keep_prob, scale, key, block_h, block_w, data_format):
+  """The tensor `x` is multiplied by: 0 in dropped blocks, the scale else.
+
+  Args:
+    shape: The input shape, int32 `[4]` in `data_format` order.
+    keep_prob: Scalar of the compute dtype.
+    scale: Scalar bool tensor (or Python bool).
+    key: int32 `[2]` key of the stateless noise.
+    block_h: Python int.
+    block_w: Python int.
+    data_format: "NHWC" or "NCHW".
+
+  Returns:
+    A tensor of shape `shape` and the dtype of `keep_prob`.
+  """
+  map_shape = _map_shape(shape, data_format)
+  height, width = map_shape[1], map_shape[2]
+  valid_h = _valid_seed_extent(height, block_h)
+  valid_w = _valid_seed_extent(width, block_w)
+  gamma = _gamma(keep_prob, height, width, valid_h, valid_w)
+  geometry = _SeedGeometry(map_shape, valid_h, valid_w, block_h, block_w)
+  if compat.in_xla_context():
+    seed_map = _dense_seed_map(geometry, gamma, key)
+  else:
+    seed_map = _sparse_seed_map(geometry, gamma, key)
+  # seed_map holds -1 (no seed) and 0 (a seed); max-pooling it gives -1
+  # where a unit is kept and 0 where a block drops it.
+  neg_keep = _from_map_layout(_expand_blocks(seed_map, block_h, block_w),
+                              data_format)
+  # Algorithm 1: rescale by count / count_ones; divide_no_nan makes an
+  # all-dropped tensor come out as zeros instead of NaN.
+  factor = tf.math.divide_no_nan(
+      tf.cast(tf.size(neg_keep), tf.float32), -tf.reduce_sum(neg_keep))
+  factor = -_masking.select_scale(scale, factor)
+  if keep_prob.dtype != tf.float32:
+    neg_keep, factor = (tf.cast(neg_keep, keep_prob.dtype),
+                        tf.cast(factor, keep_prob.dtype))
+  return neg_keep * factor
+
+
+_EAGER_MULTIPLIERS = {}
+
+
+def _eager_multiplier_fn(block_h, block_w, data_format, dtype):
+  """`_multiplier` as a `tf.function`, one per configuration (cached)."""
+  config = (block_h, block_w, data_format, dtype)
+  if config not in _EAGER_MULTIPLIERS:
+    signature = [tf.TensorSpec([4], tf.int32), tf.TensorSpec([], dtype),
+                 tf.TensorSpec([], tf.bool), tf.TensorSpec([2], tf.int32)]
+    _EAGER_MULTIPLIERS[config] = compat.function(
+        lambda shape, keep_prob, scale, key: _multiplier(
+            shape, keep_prob, scale, key, block_h, block_w, data_format),
+        input_signature=signature)
+  return _EAGER_MULTIPLIERS[config]
 
 
 def _map_shape(shape, data_format):
@@ -162,15 +206,12 @@ class _SeedGeometry(object):
         [map_shape[0], valid_h, valid_w, map_shape[3]])
 
 
-def _dense_seed_map(geometry, gamma, seed):
+def _dense_seed_map(geometry, gamma, key):
   """Seed map from uniform noise over the whole valid seed region.
 
-  Used under XLA, which fuses it; the noise is stateless Philox (fast
-  under XLA, unlike stateful RNG), keyed by one stateful draw so `seed` and
-  the graph-level seed still make it reproducible.
+  Used under XLA, which fuses it, and as the sparse sampler's fallback.
+  The noise is stateless Philox: fast under XLA, unlike stateful RNG.
   """
-  key = tf.random.uniform([2], minval=-2 ** 31, maxval=2 ** 31 - 1,
-                          dtype=tf.int32, seed=seed, name="noise_key")
   noise = compat.stateless_uniform(geometry.valid_shape, key,
                                    name="seed_noise")
   return _seed_map_from_noise(noise, gamma, geometry)
@@ -187,7 +228,7 @@ def _seed_map_from_noise(noise, gamma, geometry):
               [0, 0]], constant_values=-1.0)
 
 
-def _sparse_seed_map(geometry, gamma, seed):
+def _sparse_seed_map(geometry, gamma, key):
   """Seed map drawing only as many random numbers as there are seeds.
 
   Bernoulli(gamma) seeds over the n cells of the valid region, in flat
@@ -210,8 +251,8 @@ def _sparse_seed_map(geometry, gamma, seed):
   max_seeds = tf.cast(
       tf.math.ceil(mean + 10.0 * tf.sqrt(mean * (1.0 - gamma)) + 32.0),
       tf.int32)
-  uniform = 1.0 - tf.random.uniform([max_seeds], dtype=tf.float64, seed=seed,
-                                    name="gap_noise")
+  uniform = 1.0 - compat.stateless_uniform([max_seeds], key, tf.float64,
+                                           name="gap_noise")
   gaps = tf.floor(tf.math.log(uniform) / tf.math.log1p(-gamma)) + 1.0
   positions = tf.cumsum(gaps) - 1.0
   # NaN (gamma == 0 and u == 1) compares False: treated as "not covered".
@@ -222,16 +263,12 @@ def _sparse_seed_map(geometry, gamma, seed):
     flat = tf.cast(positions[:count], tf.int64)
     return _seed_map_from_positions(flat, geometry)
 
+  # The fallback's noise must not reuse the gaps' stream: another key.
+  fallback_key = key + tf.constant([0, 1], tf.int32)
   return compat.smart_cond(
       covered, scatter,
-      lambda: _dense_seed_map_stateful(geometry, tf.cast(gamma, tf.float32),
-                                       seed))
-
-
-def _dense_seed_map_stateful(geometry, gamma, seed):
-  noise = tf.random.uniform(geometry.valid_shape, seed=seed,
-                            name="seed_noise")
-  return _seed_map_from_noise(noise, gamma, geometry)
+      lambda: _dense_seed_map(geometry, tf.cast(gamma, tf.float32),
+                              fallback_key))
 
 
 def _seed_map_from_positions(flat, geometry):
