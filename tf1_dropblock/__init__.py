@@ -1,7 +1,9 @@
 """DropBlock and spatial dropout for TensorFlow 1.x-style graph code.
 
 Works on TensorFlow 1.15 and 2.x: `tf.compat.v1` sessions with placeholders,
-eager execution, `tf.function` and XLA.
+eager execution, `tf.function` and XLA. Keras layers live in
+`tf1_dropblock.layers` and the mask picture in `tf1_dropblock.visualize`;
+neither is imported here (they import Keras and matplotlib).
 """
 
 from tf1_dropblock.dropblock import dropblock

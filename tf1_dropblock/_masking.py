@@ -6,6 +6,7 @@ handling, the `training` switch, run-time assertions and the static shape.
 """
 
 from tf1_dropblock import _checks
+from tf1_dropblock import compat
 from tf1_dropblock.compat import get_static_value
 from tf1_dropblock.compat import smart_cond
 from tf1_dropblock.compat import tf
@@ -20,6 +21,20 @@ def compute_dtype(dtype):
   if dtype.base_dtype in (tf.float16, tf.bfloat16):
     return tf.float32
   return dtype.base_dtype
+
+
+def noise_key(seed):
+  """int32 [2] key for the stateless noise of one call.
+
+  One small stateful draw, so graph-level and op-level seeds (and
+  `tf.random.set_seed` in eager) work as for any TF random op, plus a
+  per-replica offset, so replicas of a tf.distribute strategy draw their
+  own masks even with one op-level seed. All bulk noise is stateless
+  Philox keyed by it: fast under XLA, where stateful RNG is slow.
+  """
+  key = tf.random.uniform([2], minval=-2 ** 31, maxval=2 ** 31 - 1,
+                          dtype=tf.int32, seed=seed, name="noise_key")
+  return key + compat.replica_offset()
 
 
 def select_scale(scale, factor):

@@ -53,12 +53,6 @@ def smart_cond(pred, true_fn, false_fn, name=None):
   return tf.cond(pred, true_fn, false_fn, name=name)
 
 
-def random_uniform(shape, seed=None, dtype=None, name=None):
-  """Uniform noise in [0, 1) honouring graph-level and op-level seeds."""
-  return tf.random.uniform(
-      shape, dtype=dtype or tf.float32, seed=seed, name=name)
-
-
 def in_xla_context():
   """True while building ops that XLA will compile (`jit_compile=True`).
 
@@ -85,6 +79,47 @@ def stateless_uniform(shape, seed, dtype=None, name=None):
   return tf.random.stateless_uniform(shape, seed=seed,
                                      dtype=dtype or tf.float32, name=name,
                                      **kwargs)
+
+
+def replica_offset():
+  """An int32 [2] offset unique to this replica under a tf.distribute
+  strategy (zeros outside one), so replicas never share a noise key even
+  when they share an op-level seed."""
+  context = _tf.distribute.get_replica_context() if IS_TF2 else None
+  if context is None or context.num_replicas_in_sync == 1:
+    return tf.zeros([2], tf.int32)
+  replica = tf.cast(context.replica_id_in_sync_group, tf.int32)
+  return tf.stack([replica * 7919, replica])
+
+
+def keras():
+  """The Keras that the installed TensorFlow uses, imported on first call.
+
+  Keras 3 (`keras`) on TF >= 2.16 unless TF_USE_LEGACY_KERAS=1 selects
+  `tf_keras`; `tf.keras` (Keras 2) on older TF, TF 1.15 included.
+  """
+  import os  # pylint: disable=g-import-not-at-top
+  if TF_VERSION >= (2, 16):
+    if os.environ.get("TF_USE_LEGACY_KERAS", "").lower() in ("1", "true"):
+      import tf_keras  # pylint: disable=g-import-not-at-top
+      return tf_keras
+    import keras as keras_module  # pylint: disable=g-import-not-at-top
+    return keras_module
+  return _tf.keras
+
+
+def is_keras3():
+  """True when `keras()` is Keras 3 (multi-backend, `.keras` saving)."""
+  return keras().__version__.startswith("3.")
+
+
+def register_keras_serializable(package):
+  """Keras's decorator that makes a custom layer loadable by name."""
+  module = keras()
+  if hasattr(module, "saving") and hasattr(
+      module.saving, "register_keras_serializable"):
+    return module.saving.register_keras_serializable(package=package)
+  return module.utils.register_keras_serializable(package=package)
 
 
 def function(fn, input_signature=None, jit_compile=False):

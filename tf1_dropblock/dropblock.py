@@ -69,10 +69,7 @@ def dropblock(x, keep_prob, block_size, training=None, scale=True, *,
   block_h, block_w = _checks.check_block_size(block_size)
 
   def make_multiplier(inputs, keep_prob, scale, data_format):
-    # One stateful draw keys all the stateless noise of this call, so the
-    # graph-level and op-level seeds work as for any TF random op.
-    key = tf.random.uniform([2], minval=-2 ** 31, maxval=2 ** 31 - 1,
-                            dtype=tf.int32, seed=seed, name="noise_key")
+    key = _masking.noise_key(seed)
     args = (tf.shape(inputs), keep_prob, tf.convert_to_tensor(scale), key)
     if tf.executing_eagerly():
       # Op-by-op dispatch cost 2-3x tf.nn.dropout on small eager tensors;

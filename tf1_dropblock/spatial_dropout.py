@@ -1,7 +1,7 @@
 """Spatial (channel-wise) dropout: drop whole feature maps."""
 
 from tf1_dropblock import _masking
-from tf1_dropblock.compat import random_uniform
+from tf1_dropblock import compat
 from tf1_dropblock.compat import tf
 
 
@@ -51,7 +51,8 @@ def spatial_dropout(x, keep_prob, training=None, scale=True, *,
       noise_shape = tf.stack([shape[0], 1, 1, shape[3]])
     else:
       noise_shape = tf.stack([shape[0], shape[1], 1, 1])
-    noise = random_uniform(noise_shape, seed=seed, name="channel_noise")
+    noise = compat.stateless_uniform(noise_shape, _masking.noise_key(seed),
+                                     name="channel_noise")
     keep = _keep_mask_from_noise(noise, keep_prob)
     return keep * _masking.select_scale(scale, 1.0 / keep_prob)
 

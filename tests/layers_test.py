@@ -1,0 +1,127 @@
+"""Keras layers: training flag, config, saving, fit/predict, schedules."""
+
+import os
+
+import numpy as np
+
+from tf1_dropblock import compat
+from tf1_dropblock.compat import tf
+from tests import numpy_reference
+
+
+def _keras():
+  return compat.keras()
+
+
+class LayersTest(tf.test.TestCase):
+
+  def setUp(self):
+    super().setUp()
+    if not compat.IS_TF2:
+      self.skipTest("The layer tests use eager Keras (TF 2.x).")
+    from tf1_dropblock import layers  # pylint: disable=g-import-not-at-top
+    self.layers = layers
+    self.keras = _keras()
+
+  def _model(self, layer):
+    keras = self.keras
+    inputs = keras.Input((12, 12, 4))
+    hidden = keras.layers.Conv2D(4, 1, kernel_initializer="ones")(inputs)
+    return keras.Model(inputs, layer(hidden))
+
+  def test_masks_in_training_identity_in_inference(self):
+    for layer in (self.layers.DropBlock2D(0.6, 3, seed=1),
+                  self.layers.SpatialDropout2D(0.5, seed=2)):
+      x = np.ones((8, 12, 12, 4), np.float32)
+      train = np.asarray(layer(x, training=True))
+      self.assertGreater(np.count_nonzero(train == 0), 0)
+      self.assertAllEqual(np.asarray(layer(x, training=False)), x)
+      self.assertAllEqual(np.asarray(layer(x)), x)  # None: not training.
+
+  def test_block_geometry_through_the_layer(self):
+    layer = self.layers.DropBlock2D(0.7, (2, 3), data_format="channels_first")
+    y = np.asarray(layer(np.ones((4, 3, 9, 10), np.float32), training=True))
+    self.assertTrue(numpy_reference.zeros_lie_in_full_blocks(
+        y, (2, 3), "NCHW"))
+
+  def test_config_round_trip(self):
+    for cls, kwargs in (
+        (self.layers.DropBlock2D, dict(keep_prob=0.8, block_size=(3, 5),
+                                       data_format="channels_first", seed=4,
+                                       ramp_steps=100, name="db")),
+        (self.layers.SpatialDropout2D, dict(keep_prob=0.7, seed=3,
+                                            name="sd"))):
+      layer = cls(**kwargs)
+      config = layer.get_config()
+      clone = cls.from_config(config)
+      self.assertEqual(clone.get_config(), config)
+      for key, value in kwargs.items():
+        self.assertEqual(config[key], value)
+
+  def test_fit_predict_save_and_load(self):
+    keras = self.keras
+    for layer in (self.layers.DropBlock2D(0.8, 3, ramp_steps=10),
+                  self.layers.SpatialDropout2D(0.8)):
+      model = self._model(layer)
+      model.compile(optimizer="sgd", loss="mse")
+      x = np.random.RandomState(0).uniform(size=(8, 12, 12, 4))
+      x = x.astype(np.float32)
+      history = model.fit(x, x, batch_size=4, epochs=1, verbose=0)
+      self.assertTrue(np.isfinite(history.history["loss"][0]))
+      predicted = model.predict(x, verbose=0)
+      self.assertAllClose(predicted, model(x, training=False))
+      path = os.path.join(self.get_temp_dir(),
+                          "model_%s.keras" % layer.__class__.__name__)
+      model.save(path)
+      loaded = keras.models.load_model(path)
+      self.assertAllClose(loaded.predict(x, verbose=0), predicted)
+      self.assertEqual(loaded.layers[-1].get_config(), layer.get_config())
+      if layer.ramp_steps:
+        # Two training batches were seen; the count is saved and restored.
+        self.assertEqual(int(np.asarray(layer.steps_seen)), 2)
+        self.assertEqual(int(np.asarray(loaded.layers[-1].steps_seen)), 2)
+
+  def test_ramp_increases_drops_only_while_training(self):
+    layer = self.layers.DropBlock2D(0.5, 3, ramp_steps=3, seed=1)
+    x = np.ones((16, 16, 16, 8), np.float32)
+    dropped = []
+    for _ in range(4):
+      dropped.append(np.mean(np.asarray(layer(x, training=True)) == 0))
+      layer(x, training=False)  # Does not count.
+    self.assertEqual(dropped[0], 0.0)  # keep_prob 1 at step 0.
+    self.assertTrue(dropped[0] < dropped[1] < dropped[2] < dropped[3])
+    self.assertEqual(int(np.asarray(layer.steps_seen)), 4)
+    # From step 3 on keep_prob is 0.5: the exact expectation, with the
+    # bound of dropblock_test (sd <= sqrt(p(1-p) * 25 / 32768) < 0.014).
+    expected = numpy_reference.expected_dropped_fraction(0.5, 3, 16, 16)
+    self.assertNear(dropped[3], expected, 5 * 0.014)
+
+  def test_mixed_float16_trains_a_step(self):
+    keras = self.keras
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+      inputs = keras.Input((12, 12, 4))
+      hidden = keras.layers.Conv2D(4, 3, padding="same")(inputs)
+      hidden = self.layers.DropBlock2D(0.1, 3)(hidden)
+      outputs = keras.layers.Activation("linear", dtype="float32")(hidden)
+      model = keras.Model(inputs, outputs)
+      self.assertEqual(model.layers[2].compute_dtype, "float16")
+      model.compile(optimizer="adam", loss="mse")
+      x = np.random.RandomState(1).uniform(size=(8, 12, 12, 4))
+      history = model.fit(x.astype(np.float32), x.astype(np.float32),
+                          epochs=1, verbose=0)
+      self.assertTrue(np.isfinite(history.history["loss"][0]))
+      y = model.layers[2](tf.cast(np.full((2, 12, 12, 4), 100.0), tf.float16),
+                          training=True)
+      self.assertEqual(y.dtype, tf.float16)
+      self.assertTrue(np.all(np.isfinite(np.asarray(y, np.float32))))
+    finally:
+      keras.mixed_precision.set_global_policy("float32")
+
+  def test_bad_ramp_steps(self):
+    with self.assertRaisesRegex(ValueError, "ramp_steps"):
+      self.layers.DropBlock2D(0.9, 3, ramp_steps=-1)
+
+
+if __name__ == "__main__":
+  tf.test.main()

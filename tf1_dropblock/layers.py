@@ -1,0 +1,130 @@
+"""Keras layers over `dropblock` and `spatial_dropout`.
+
+Importing this module imports Keras (the one the installed TensorFlow uses:
+Keras 3 on TF >= 2.16, `tf.keras` before, TF 1.15's `tf.keras`);
+`import tf1_dropblock` alone never does.
+
+    from tf1_dropblock.layers import DropBlock2D
+    model = keras.Sequential([..., DropBlock2D(keep_prob=0.9, block_size=7)])
+"""
+
+from tf1_dropblock import compat
+from tf1_dropblock.compat import tf
+from tf1_dropblock.dropblock import dropblock
+from tf1_dropblock.schedules import linear_keep_prob
+from tf1_dropblock.spatial_dropout import spatial_dropout
+
+_keras = compat.keras()
+
+
+def _data_format(data_format):
+  if data_format is None:
+    return _keras.backend.image_data_format()
+  return data_format
+
+
+class _RandomMaskLayer(_keras.layers.Layer):
+  """Shared plumbing: keep_prob (constant or ramped), config, step count."""
+
+  def __init__(self, keep_prob=0.9, data_format=None, seed=None,
+               ramp_steps=0, **kwargs):
+    super().__init__(**kwargs)
+    if not isinstance(ramp_steps, int) or ramp_steps < 0:
+      raise ValueError("`ramp_steps` must be a non-negative int. Received: "
+                       "ramp_steps=%r" % (ramp_steps,))
+    self.keep_prob = keep_prob
+    self.data_format = data_format
+    self.seed = seed
+    self.ramp_steps = ramp_steps
+    self.supports_masking = True
+    self.steps_seen = None
+
+  def build(self, input_shape):
+    if self.ramp_steps:
+      # Counts training calls, so keep_prob ramps from 1 to its target
+      # over `ramp_steps` of them (the DropBlock paper's schedule); saved
+      # with the model.
+      self.steps_seen = self.add_weight(
+          name="steps_seen", shape=(), dtype="int64", trainable=False,
+          initializer="zeros")
+    super().build(input_shape)
+
+  def _keep_prob_and_update(self, training):
+    """The keep_prob to use now, and the step-count update (or None)."""
+    if not self.ramp_steps:
+      return self.keep_prob, None
+    steps_seen = tf.convert_to_tensor(self.steps_seen)
+    keep_prob = linear_keep_prob(steps_seen, self.ramp_steps, self.keep_prob)
+    if training is None or training is False:
+      return keep_prob, None
+    increment = tf.cast(tf.convert_to_tensor(training), tf.int64)
+    return keep_prob, self.steps_seen.assign_add(increment)
+
+  def call(self, inputs, training=None):  # pylint: disable=arguments-differ
+    keep_prob, update = self._keep_prob_and_update(training)
+    outputs = self._apply(inputs, keep_prob, training)
+    if update is not None and not compat.IS_TF2:
+      with tf.control_dependencies([update]):
+        outputs = tf.identity(outputs)
+    return outputs
+
+  def compute_output_shape(self, input_shape):
+    return input_shape
+
+  def get_config(self):
+    config = super().get_config()
+    config.update(keep_prob=self.keep_prob, data_format=self.data_format,
+                  seed=self.seed, ramp_steps=self.ramp_steps)
+    return config
+
+
+@compat.register_keras_serializable(package="tf1_dropblock")
+class DropBlock2D(_RandomMaskLayer):
+  """DropBlock as a Keras layer; see `tf1_dropblock.dropblock`.
+
+  Args:
+    keep_prob: Python float in (0, 1], the target keep probability.
+    block_size: Positive int or a pair (block_h, block_w).
+    data_format: "channels_last", "channels_first", "NHWC", "NCHW", or None
+      for Keras's image data format.
+    seed: Optional int op-level seed.
+    ramp_steps: If positive, keep_prob falls linearly from 1.0 to
+      `keep_prob` over this many training calls (counted in a saved,
+      non-trainable weight); 0 keeps it constant.
+    **kwargs: Base layer arguments (name, dtype, ...).
+
+  Call arguments:
+    inputs: A rank-4 float tensor.
+    training: Python bool, bool tensor or None; forwarded unchanged, so
+      nothing is dropped in inference (Keras passes False in `predict`).
+  """
+
+  def __init__(self, keep_prob=0.9, block_size=7, data_format=None, seed=None,
+               ramp_steps=0, **kwargs):
+    super().__init__(keep_prob=keep_prob, data_format=data_format, seed=seed,
+                     ramp_steps=ramp_steps, **kwargs)
+    self.block_size = (tuple(block_size) if isinstance(block_size, list)
+                       else block_size)
+
+  def _apply(self, inputs, keep_prob, training):
+    return dropblock(inputs, keep_prob, self.block_size, training=training,
+                     data_format=_data_format(self.data_format),
+                     seed=self.seed)
+
+  def get_config(self):
+    config = super().get_config()
+    config["block_size"] = self.block_size
+    return config
+
+
+@compat.register_keras_serializable(package="tf1_dropblock")
+class SpatialDropout2D(_RandomMaskLayer):
+  """Spatial dropout as a Keras layer; see `tf1_dropblock.spatial_dropout`.
+
+  Same arguments as `DropBlock2D` without `block_size`.
+  """
+
+  def _apply(self, inputs, keep_prob, training):
+    return spatial_dropout(inputs, keep_prob, training=training,
+                           data_format=_data_format(self.data_format),
+                           seed=self.seed)
