@@ -160,10 +160,20 @@ class _EagerRunner(object):
 
 
 def _time(runner, names, repeats, iters):
-  """Interleaved best-of-`repeats` seconds per call for each name."""
+  """Interleaved best-of-`repeats` seconds per call for each name.
+
+  A candidate that raises while warming up (keras-cv's DropBlock2D cannot
+  trace with unknown dimensions) is reported as failed: (None, None).
+  """
+  failed = {}
   for name in names:  # Warm up: build, compile, allocate.
-    runner(name)
-    runner(name)
+    try:
+      runner(name)
+      runner(name)
+    except Exception as e:  # pylint: disable=broad-except
+      failed[name] = (None, None)
+      sys.stderr.write("%s fails: %s\n" % (name, str(e).splitlines()[0]))
+  names = [name for name in names if name not in failed]
   samples = {name: [] for name in names}
   for _ in range(repeats):
     for name in names:
@@ -171,8 +181,10 @@ def _time(runner, names, repeats, iters):
       for _ in range(iters):
         runner(name)
       samples[name].append((time.perf_counter() - start) / iters)
-  return {name: (min(s), statistics.median(s) / min(s) - 1.0)
-          for name, s in samples.items()}
+  timings = {name: (min(s), statistics.median(s) / min(s) - 1.0)
+             for name, s in samples.items()}
+  timings.update(failed)
+  return timings
 
 
 def run_benchmark(shapes, data_formats, block_sizes, modes, passes,
@@ -201,7 +213,8 @@ def run_benchmark(shapes, data_formats, block_sizes, modes, passes,
           row = {"shape": "x".join(map(str, shape)),
                  "data_format": data_format, "mode": mode,
                  "pass": pass_name, "dropout_ms": base * 1e3,
-                 "ratios": {n: t / base for n, (t, _) in timings.items()},
+                 "ratios": {n: None if t is None else t / base
+                            for n, (t, _) in timings.items()},
                  "spread": {n: s for n, (_, s) in timings.items()}}
           rows.append(row)
           stream.write(_format_row(row, list(candidates)) + "\n")
@@ -210,8 +223,8 @@ def run_benchmark(shapes, data_formats, block_sizes, modes, passes,
 
 
 def _format_row(row, names):
-  cells = ["%.2f" % row["ratios"][n] if n in row["ratios"] else "–"
-           for n in names]
+  cells = [("fails" if row["ratios"][n] is None else "%.2f" % row["ratios"][n])
+           if n in row["ratios"] else "–" for n in names]
   return "| %s | %s | %s | %s | %.2f | %s |" % (
       row["shape"], row["data_format"], row["mode"], row["pass"],
       row["dropout_ms"], " | ".join(cells))
