@@ -103,7 +103,7 @@ class SparseSeedSamplerTest(tf.test.TestCase):
     with tf.Graph().as_default():
       tf.set_random_seed(3)
       shape = tf.constant([2, 6, 7, 3])  # 126 cells; 4x5 valid seed region
-      geometry = _SeedGeometry(shape, tf.constant(4), tf.constant(5), 3, 3)
+      geometry = _SeedGeometry(shape, (3, 3))
       # 32 maps per run, so each session.run gives 32 independent samples.
       keys = [tf.random.uniform([2], -2 ** 31, 2 ** 31 - 1, tf.int32, seed=i)
               for i in range(8)]

@@ -44,11 +44,31 @@ class PythonValueErrorsTest(parameterized.TestCase, tf.test.TestCase):
     self._check(TypeError, r"`x` must be .*Received: x.dtype=int32",
                 lambda: op(_placeholder(dtype=tf.int32), 0.9, training=True))
 
-  @parameterized.named_parameters(*OPS)
-  def test_x_wrong_rank(self, op):
+  def test_x_wrong_rank(self):
     for shape in ((None, None, None), (2, 3, 4, 5, 6), ()):
       self._check(ValueError, r"`x` must have rank 4. Received: x.shape=",
-                  lambda: op(_placeholder(shape), 0.9, training=True))
+                  lambda: spatial_dropout(_placeholder(shape), 0.9, True))
+    for shape in ((None, None), (2, 3, 4, 5, 6, 7), ()):
+      self._check(ValueError, r"`x` must have rank 3 or 4 or 5. Received: "
+                  r"x.shape=", lambda: dropblock(_placeholder(shape), 0.9, 3,
+                                                 True))
+
+  def test_data_format_for_another_rank(self):
+    for shape, data_format in (((2, 5, 5, 5, 3), "NHWC"),
+                               ((2, 5, 3), "NCHW"), ((2, 5, 5, 3), "NWC")):
+      self._check(ValueError, "`data_format` '%s' is for rank-.*Received: "
+                  "x.shape=" % data_format,
+                  lambda: dropblock(_placeholder(shape), 0.9, 3, True,
+                                    data_format=data_format))
+
+  def test_block_size_length_must_match_rank(self):
+    for shape, block_size in (((2, 8, 8, 3), (3, 3, 3)), ((2, 8, 3), (3, 3)),
+                              ((2, 4, 8, 8, 3), (3, 3))):
+      for training in (True, False):  # Checked before the identity path.
+        self._check(ValueError, "`block_size` needs %d entries"
+                    % (len(shape) - 2),
+                    lambda: dropblock(_placeholder(shape), 0.9, block_size,
+                                      training, data_format="channels_last"))
 
   @parameterized.named_parameters(*OPS)
   def test_unknown_data_format(self, op):
@@ -83,7 +103,7 @@ class PythonValueErrorsTest(parameterized.TestCase, tf.test.TestCase):
   def test_bad_block_size(self):
     for block_size, error in ((0, ValueError), (-1, ValueError),
                               ((3, 0), ValueError), ((0, 3), ValueError),
-                              ((3,), ValueError), ((1, 2, 3), ValueError),
+                              ((), ValueError), ((1, 2, 3, 4), ValueError),
                               (2.0, TypeError), (True, TypeError),
                               ((2, 2.5), TypeError), (None, TypeError),
                               ("3", TypeError)):

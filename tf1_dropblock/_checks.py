@@ -13,12 +13,9 @@ import numpy as np
 
 from tf1_dropblock.compat import tf
 
-_DATA_FORMATS = {
-    "NHWC": "NHWC",
-    "channels_last": "NHWC",
-    "NCHW": "NCHW",
-    "channels_first": "NCHW",
-}
+# Canonical layouts by rank; "channels_last"/"channels_first" pick by rank.
+_LAYOUTS = {3: ("NWC", "NCW"), 4: ("NHWC", "NCHW"), 5: ("NDHWC", "NCDHW")}
+_GENERIC_FORMATS = ("channels_last", "channels_first")
 
 _FLOAT_DTYPES = (tf.float16, tf.bfloat16, tf.float32, tf.float64)
 
@@ -33,35 +30,61 @@ def is_python_int(value):
           and not isinstance(value, (bool, np.bool_)))
 
 
-def check_data_format(data_format):
-  """Returns "NHWC" or "NCHW" for the accepted spellings.
+def check_data_format(data_format, ranks):
+  """Checks `data_format` against the layouts of the allowed `ranks`.
+
+  Returns:
+    `data_format` unchanged: a canonical layout ("NHWC", "NCW", ...) or
+    "channels_last"/"channels_first" (resolved by `resolve_data_format`).
 
   Raises:
-    ValueError: If `data_format` is not one of NHWC, NCHW, channels_last,
-      channels_first.
+    ValueError: If `data_format` is not an allowed spelling.
   """
-  if not isinstance(data_format, str) or data_format not in _DATA_FORMATS:
+  allowed = [f for rank in ranks for f in _LAYOUTS[rank]] + list(
+      _GENERIC_FORMATS)
+  if not isinstance(data_format, str) or data_format not in allowed:
     raise ValueError(
-        "`data_format` must be one of 'NHWC', 'NCHW', 'channels_last' or "
-        "'channels_first'. Received: data_format=%r" % (data_format,))
-  return _DATA_FORMATS[data_format]
+        "`data_format` must be one of %s. Received: data_format=%r"
+        % (", ".join("'%s'" % f for f in allowed), data_format))
+  return data_format
+
+
+def format_rank(data_format):
+  """The rank a layout implies, or None for channels_last/first."""
+  return None if data_format in _GENERIC_FORMATS else len(data_format)
+
+
+def resolve_data_format(data_format, rank, x_shape):
+  """The canonical layout of a rank-`rank` input.
+
+  Raises:
+    ValueError: If a canonical `data_format` is for another rank.
+  """
+  if data_format in _GENERIC_FORMATS:
+    return _LAYOUTS[rank][0 if data_format == "channels_last" else 1]
+  if len(data_format) != rank:
+    raise ValueError(
+        "`data_format` %r is for rank-%d inputs. Received: x.shape=%s"
+        % (data_format, len(data_format), x_shape))
+  return data_format
 
 
 def check_block_size(block_size):
-  """Returns `block_size` as a pair of positive Python ints (height, width).
+  """Returns `block_size` as a positive int or a tuple of 1-3 of them.
 
   Raises:
-    TypeError: If `block_size` is not an int or a pair of ints (bools and
-      floats are refused).
-    ValueError: If a member is not positive or the sequence is not a pair.
+    TypeError: If `block_size` is not an int or a tuple/list of ints
+      (bools and floats are refused).
+    ValueError: If a member is not positive or the tuple is empty or longer
+      than 3.
   """
   if is_python_int(block_size):
-    sizes = (block_size, block_size)
+    sizes = (block_size,)
   elif isinstance(block_size, (tuple, list)):
-    if len(block_size) != 2:
+    if not 1 <= len(block_size) <= 3:
       raise ValueError(
-          "`block_size` must be an int or a pair (block_h, block_w). "
-          "Received: block_size=%r" % (block_size,))
+          "`block_size` must be an int or a tuple with one int per spatial "
+          "axis. Received: block_size=%r" % (block_size,))
     if not all(is_python_int(size) for size in block_size):
       raise TypeError(
           "`block_size` must contain ints. Received: block_size=%r"
@@ -69,14 +92,32 @@ def check_block_size(block_size):
     sizes = tuple(block_size)
   else:
     raise TypeError(
-        "`block_size` must be an int or a pair (block_h, block_w) of ints. "
-        "Received: block_size=%r of type %s"
+        "`block_size` must be an int or a tuple of ints, one per spatial "
+        "axis. Received: block_size=%r of type %s"
         % (block_size, type(block_size).__name__))
   if min(sizes) < 1:
     raise ValueError(
         "`block_size` must be positive. Received: block_size=%r"
         % (block_size,))
-  return int(sizes[0]), int(sizes[1])
+  if is_python_int(block_size):
+    return int(block_size)
+  return tuple(int(size) for size in sizes)
+
+
+def block_size_for_rank(block_size, rank):
+  """A checked `block_size` as a tuple with one entry per spatial axis.
+
+  Raises:
+    ValueError: If a tuple `block_size` has the wrong length for `rank`.
+  """
+  num_spatial = rank - 2
+  if isinstance(block_size, int):
+    return (block_size,) * num_spatial
+  if len(block_size) != num_spatial:
+    raise ValueError(
+        "`block_size` needs %d entries for a rank-%d input (one per spatial "
+        "axis). Received: block_size=%r" % (num_spatial, rank, block_size))
+  return block_size
 
 
 def check_keep_prob(keep_prob, arg_name="keep_prob"):
@@ -135,6 +176,14 @@ def convert_bool_tensor(value, arg_name):
   return value
 
 
+def check_float_dtype(x):
+  """Raises TypeError unless tensor `x` is float16/bfloat16/float32/64."""
+  if x.dtype.base_dtype not in _FLOAT_DTYPES:
+    raise TypeError(
+        "`x` must be a float16, bfloat16, float32 or float64 tensor. "
+        "Received: x.dtype=%s" % x.dtype.name)
+
+
 def convert_input(x, expected_rank):
   """Converts `x` to a tensor and checks its dtype and static rank.
 
@@ -147,10 +196,7 @@ def convert_input(x, expected_rank):
     ValueError: If the static rank of `x` is known and not `expected_rank`.
   """
   x = tf.convert_to_tensor(x, name="x")
-  if x.dtype.base_dtype not in _FLOAT_DTYPES:
-    raise TypeError(
-        "`x` must be a float16, bfloat16, float32 or float64 tensor. "
-        "Received: x.dtype=%s" % x.dtype.name)
+  check_float_dtype(x)
   rank = x.shape.ndims
   if rank is None:
     check = tf.debugging.assert_rank(

@@ -46,31 +46,51 @@ def select_scale(scale, factor):
 
 
 def apply_random_mask(x, keep_prob, training, scale, data_format, name,
-                      default_name, make_multiplier):
+                      default_name, make_multiplier, ranks=(4,),
+                      block_size=None):
   """Validates the common arguments and applies `make_multiplier`'s mask.
 
   Args:
-    x: The input, converted here to a rank-4 float tensor.
+    x: The input, converted here to a float tensor of a rank in `ranks`.
     keep_prob: Python number or scalar tensor in (0, 1].
     training: Python bool, bool tensor or None (None means not training).
     scale: Python bool or bool tensor.
-    data_format: Any spelling accepted by `_checks.check_data_format`.
+    data_format: A layout for one of `ranks`, or channels_last/first.
     name: Name scope for the ops, or None for `default_name`.
     default_name: Default name scope.
     make_multiplier: Called as `make_multiplier(x, keep_prob, scale,
       data_format)` with `keep_prob` a scalar of the compute dtype and
-      `data_format` "NHWC" or "NCHW"; returns a tensor of the compute dtype
-      that broadcasts against `x`.
+      `data_format` canonical ("NHWC", "NCW", ...); returns a tensor of the
+      compute dtype that broadcasts against `x`.
+    ranks: The input ranks the op supports.
+    block_size: A checked DropBlock block size (int or tuple), or None; its
+      length must fit the rank, and a tuple tells the rank of an input of
+      unknown rank.
 
   Returns:
     A tensor with the dtype and static shape of `x`.
   """
-  data_format = _checks.check_data_format(data_format)
+  data_format = _checks.check_data_format(data_format, ranks)
   keep_prob = _checks.check_keep_prob(keep_prob)
   training = _checks.check_bool_arg(training, "training", allow_none=True)
   scale = _checks.check_bool_arg(scale, "scale")
   with tf.name_scope(name, default_name, [x]):
-    x = _checks.convert_input(x, expected_rank=4)
+    x = tf.convert_to_tensor(x, name="x")
+    _checks.check_float_dtype(x)
+    rank = x.shape.ndims
+    if rank is None:
+      rank = _checks.format_rank(data_format)
+    if rank is None and isinstance(block_size, tuple):
+      rank = len(block_size) + 2
+    if rank is None:
+      rank = 4
+    if rank not in ranks:
+      raise ValueError("`x` must have rank %s. Received: x.shape=%s"
+                       % (" or ".join(map(str, ranks)), x.shape))
+    x = _checks.convert_input(x, expected_rank=rank)
+    data_format = _checks.resolve_data_format(data_format, rank, x.shape)
+    if block_size is not None:
+      _checks.block_size_for_rank(block_size, rank)
     dtype = compute_dtype(x.dtype)
     keep_prob, assertions = _checks.convert_keep_prob(keep_prob, dtype)
     training = _checks.convert_bool_tensor(training, "training")

@@ -20,28 +20,33 @@ def dropblock(x, keep_prob, block_size, training=None, scale=True, *,
   only where a whole block fits inside the map (the paper's "valid seed
   region", https://arxiv.org/abs/1810.12890, Eq. 1); each seed zeros the
   `block_h x block_w` block whose top-left corner it is. Overlapping blocks
-  make the dropped fraction slightly smaller than `1 - keep_prob`.
+  make the dropped fraction slightly smaller than `1 - keep_prob`. Rank-3
+  (sequence) and rank-5 (volume) inputs work alike, with the products over
+  their one or three spatial axes.
 
   Like `tf.compat.v1.layers.dropout`, nothing is dropped unless `training` is
   true: `training=None` (the default) and `training=False` return `x`
   unchanged, and so does `keep_prob == 1`.
 
   Args:
-    x: A rank-4 tensor of dtype float16, bfloat16, float32 or float64, in
-      `data_format` layout. Any dimension may be unknown until run time.
+    x: A float16, bfloat16, float32 or float64 tensor of rank 4 (images),
+      3 (sequences) or 5 (volumes), in `data_format` layout. Any dimension
+      may be unknown until run time.
     keep_prob: Python number or scalar float tensor (placeholder, variable,
       schedule) in (0, 1]: the probability that a unit is kept, i.e.
       `1 - rate`.
-    block_size: Positive int, or a pair `(block_h, block_w)`. A block larger
-      than the feature map is clipped to the map at run time (a single seed
-      then covers the whole map along that axis).
+    block_size: Positive int, or a tuple with one positive int per spatial
+      axis (`(block_h, block_w)` for images). A block larger than the
+      feature map is clipped to the map at run time (a single seed then
+      covers the whole map along that axis).
     training: Python bool, scalar bool tensor, or None (not training).
     scale: Python bool or scalar bool tensor. If true, the output is
       multiplied by `count(mask) / count_ones(mask)` over the whole tensor
       (Algorithm 1 of the paper); when every unit is dropped the output is
       zeros, never NaN.
-    data_format: "NHWC" (or "channels_last") or "NCHW" (or
-      "channels_first").
+    data_format: "NHWC"/"NCHW" (rank 4), "NWC"/"NCW" (rank 3),
+      "NDHWC"/"NCDHW" (rank 5), or "channels_last"/"channels_first" for the
+      rank of `x` (rank 4 if that is unknown).
     seed: Optional Python int, the op-level seed; combine it with
       `tf.compat.v1.set_random_seed` (graph) or `tf.random.set_seed` (eager)
       for reproducible masks.
@@ -55,9 +60,10 @@ def dropblock(x, keep_prob, block_size, training=None, scale=True, *,
   Raises:
     TypeError: If `x` is not a float tensor, or `keep_prob`, `block_size`,
       `training` or `scale` is of the wrong kind.
-    ValueError: If the static rank of `x` is not 4, a Python `keep_prob` is
-      outside (0, 1], `block_size` is not positive, or `data_format` is
-      unknown. A tensor `keep_prob` outside (0, 1] raises
+    ValueError: If the static rank of `x` is not 3, 4 or 5 or does not
+      match `data_format`, a Python `keep_prob` is outside (0, 1],
+      `block_size` is not positive or has the wrong length, or
+      `data_format` is unknown. A tensor `keep_prob` outside (0, 1] raises
       `tf.errors.InvalidArgumentError` when it is evaluated.
 
   Example:
@@ -66,52 +72,47 @@ def dropblock(x, keep_prob, block_size, training=None, scale=True, *,
       is_training = tf.compat.v1.placeholder(tf.bool, [])
       y = dropblock(x, keep_prob=0.9, block_size=7, training=is_training)
   """
-  block_h, block_w = _checks.check_block_size(block_size)
+  block_size = _checks.check_block_size(block_size)
 
   def make_multiplier(inputs, keep_prob, scale, data_format):
+    blocks = _checks.block_size_for_rank(block_size, len(data_format))
     key = _masking.noise_key(seed)
     args = (tf.shape(inputs), keep_prob, tf.convert_to_tensor(scale), key)
     if tf.executing_eagerly():
       # Op-by-op dispatch cost 2-3x tf.nn.dropout on small eager tensors;
       # one traced function per configuration removes it.
-      return _eager_multiplier_fn(block_h, block_w, data_format,
-                                  keep_prob.dtype)(*args)
-    return _multiplier(*args, block_h=block_h, block_w=block_w,
-                       data_format=data_format)
+      return _eager_multiplier_fn(blocks, data_format, keep_prob.dtype)(*args)
+    return _multiplier(*args, blocks=blocks, data_format=data_format)
 
   return _masking.apply_random_mask(
       x, keep_prob, training, scale, data_format, name, "dropblock",
-      make_multiplier)
+      make_multiplier, ranks=(3, 4, 5), block_size=block_size)
 
 
-def _multiplier(shape, keep_prob, scale, key, block_h, block_w, data_format):
+def _multiplier(shape, keep_prob, scale, key, blocks, data_format):
   """The tensor `x` is multiplied by: 0 in dropped blocks, the scale else.
 
   Args:
-    shape: The input shape, int32 `[4]` in `data_format` order.
+    shape: The input shape, int32 `[rank]` in `data_format` order.
     keep_prob: Scalar of the compute dtype.
     scale: Scalar bool tensor (or Python bool).
     key: int32 `[2]` key of the stateless noise.
-    block_h: Python int.
-    block_w: Python int.
-    data_format: "NHWC" or "NCHW".
+    blocks: Tuple of Python ints, one per spatial axis.
+    data_format: A canonical format ("NHWC", "NCW", ...).
 
   Returns:
     A tensor of shape `shape` and the dtype of `keep_prob`.
   """
-  map_shape = _map_shape(shape, data_format)
-  height, width = map_shape[1], map_shape[2]
-  valid_h = _valid_seed_extent(height, block_h)
-  valid_w = _valid_seed_extent(width, block_w)
-  gamma = _gamma(keep_prob, height, width, valid_h, valid_w)
-  geometry = _SeedGeometry(map_shape, valid_h, valid_w, block_h, block_w)
+  map_shape, blocks = _map_shape(shape, data_format, blocks)
+  geometry = _SeedGeometry(map_shape, blocks)
+  gamma = _gamma(keep_prob, geometry)
   if compat.in_xla_context():
     seed_map = _dense_seed_map(geometry, gamma, key)
   else:
     seed_map = _sparse_seed_map(geometry, gamma, key)
   # seed_map holds -1 (no seed) and 0 (a seed); max-pooling it gives -1
   # where a unit is kept and 0 where a block drops it.
-  neg_keep = _from_map_layout(_expand_blocks(seed_map, block_h, block_w),
+  neg_keep = _from_map_layout(_expand_blocks(seed_map, blocks), shape,
                               data_format)
   # Algorithm 1: rescale by count / count_ones; divide_no_nan makes an
   # all-dropped tensor come out as zeros instead of NaN.
@@ -127,35 +128,47 @@ def _multiplier(shape, keep_prob, scale, key, block_h, block_w, data_format):
 _EAGER_MULTIPLIERS = {}
 
 
-def _eager_multiplier_fn(block_h, block_w, data_format, dtype):
+def _eager_multiplier_fn(blocks, data_format, dtype):
   """`_multiplier` as a `tf.function`, one per configuration (cached)."""
-  config = (block_h, block_w, data_format, dtype)
+  config = (blocks, data_format, dtype)
   if config not in _EAGER_MULTIPLIERS:
-    signature = [tf.TensorSpec([4], tf.int32), tf.TensorSpec([], dtype),
-                 tf.TensorSpec([], tf.bool), tf.TensorSpec([2], tf.int32)]
+    signature = [tf.TensorSpec([len(data_format)], tf.int32),
+                 tf.TensorSpec([], dtype), tf.TensorSpec([], tf.bool),
+                 tf.TensorSpec([2], tf.int32)]
     _EAGER_MULTIPLIERS[config] = compat.function(
         lambda shape, keep_prob, scale, key: _multiplier(
-            shape, keep_prob, scale, key, block_h, block_w, data_format),
+            shape, keep_prob, scale, key, blocks, data_format),
         input_signature=signature)
   return _EAGER_MULTIPLIERS[config]
 
 
-def _map_shape(shape, data_format):
-  """The channels-last shape [N, H, W, C] the mask is built in.
+def _map_shape(shape, data_format, blocks):
+  """The channels-last shape [N, spatial..., C] the mask is built in.
 
   CPU pooling is fast only channels-last (a depth-1 layout for NCHW was 3-8x
-  slower), and seeds are i.i.d., so an NCHW mask is built channels-last
-  and transposed once at the end (a fused no-cost step under XLA).
+  slower), and seeds are i.i.d., so a channels-first mask is built
+  channels-last and transposed once at the end (free under XLA). Sequences
+  become one-row images, [N, 1, W, C], with blocks (1, block_w).
+
+  Returns:
+    The map shape (int32 tensor) and the blocks, one per map spatial axis.
   """
-  if data_format == "NHWC":
-    return shape
-  return tf.stack([shape[0], shape[2], shape[3], shape[1]])
+  if data_format[-1] != "C":
+    perm = [0] + list(range(2, len(data_format))) + [1]
+    shape = tf.gather(shape, perm)
+  if len(blocks) == 1:
+    return tf.stack([shape[0], 1, shape[1], shape[2]]), (1,) + blocks
+  return shape, blocks
 
 
-def _from_map_layout(mask, data_format):
-  if data_format == "NHWC":
-    return mask
-  return tf.transpose(mask, [0, 3, 1, 2])
+def _from_map_layout(mask, shape, data_format):
+  """Back from the channels-last map layout to `data_format`."""
+  if data_format[-1] != "C":
+    rank = len(mask.shape)
+    mask = tf.transpose(mask, [0, rank - 1] + list(range(1, rank - 1)))
+  if len(data_format) == 3:
+    mask = tf.reshape(mask, shape)
+  return mask
 
 
 def _valid_seed_extent(size, block):
@@ -167,19 +180,20 @@ def _valid_seed_extent(size, block):
   return tf.maximum(size - block + 1, tf.minimum(size, 1))
 
 
-def _gamma(keep_prob, height, width, valid_h, valid_w):
+def _gamma(keep_prob, geometry):
   """Seed probability of Eq. 1 with blocks clipped to the map.
 
-  The clipped block extent along an axis is `size - valid + 1`, which is
-  `min(block, size)` for a non-empty axis.
+  (1 - keep_prob) / prod(block) * prod(size) / prod(size - block + 1) over
+  the spatial axes; the clipped block extent along an axis is
+  `size - valid + 1`, which is `min(block, size)` for a non-empty axis.
   """
-  dtype = tf.float32
-  height, width, valid_h, valid_w = [
-      tf.cast(v, dtype) for v in (height, width, valid_h, valid_w)]
-  block_area = (height - valid_h + 1.0) * (width - valid_w + 1.0)
-  return tf.math.divide_no_nan(
-      (1.0 - tf.cast(keep_prob, dtype)) * height * width,
-      block_area * valid_h * valid_w)
+  numerator = 1.0 - tf.cast(keep_prob, tf.float32)
+  denominator = tf.constant(1.0)
+  for size, valid in zip(geometry.sizes, geometry.valid):
+    size, valid = tf.cast(size, tf.float32), tf.cast(valid, tf.float32)
+    numerator *= size
+    denominator *= (size - valid + 1.0) * valid
+  return tf.math.divide_no_nan(numerator, denominator)
 
 
 class _SeedGeometry(object):
@@ -187,20 +201,21 @@ class _SeedGeometry(object):
 
   Blocks are expanded by a stride-1 SAME max-pool with a `block` window,
   which covers `[p - (block - 1) // 2, p + block // 2]` around output p. A
-  seed for the block whose top-left corner is row i is therefore put at row
+  seed for the block whose first row is i is therefore put at row
   `i + block // 2` (exact for odd and even blocks); for a block clipped to
   a shorter map (one seed row, i = 0) at `min(block // 2, size - 1)`, which
-  covers every row. Columns likewise.
+  covers every row. Every spatial axis likewise.
   """
 
-  def __init__(self, map_shape, valid_h, valid_w, block_h, block_w):
+  def __init__(self, map_shape, blocks):
     self.map_shape = map_shape
-    self.valid_h, self.valid_w = valid_h, valid_w
-    height, width = map_shape[1], map_shape[2]
-    self.offset_h = tf.minimum(block_h // 2, height - valid_h)
-    self.offset_w = tf.minimum(block_w // 2, width - valid_w)
-    self.valid_shape = tf.stack(
-        [map_shape[0], valid_h, valid_w, map_shape[3]])
+    self.sizes = [map_shape[i + 1] for i in range(len(blocks))]
+    self.valid = [_valid_seed_extent(size, block)
+                  for size, block in zip(self.sizes, blocks)]
+    self.offsets = [tf.minimum(block // 2, size - valid) for block, size, valid
+                    in zip(blocks, self.sizes, self.valid)]
+    self.valid_shape = tf.stack([map_shape[0]] + self.valid +
+                                [map_shape[len(blocks) + 1]])
 
 
 def _dense_seed_map(geometry, gamma, key):
@@ -217,12 +232,11 @@ def _dense_seed_map(geometry, gamma, key):
 def _seed_map_from_noise(noise, gamma, geometry):
   """-1/0 seed map from noise on the valid region (below gamma: a seed)."""
   seeds = tf.cast(noise < gamma, tf.float32) - 1.0
-  height, width = geometry.map_shape[1], geometry.map_shape[2]
-  return tf.pad(
-      seeds, [[0, 0],
-              [geometry.offset_h, height - geometry.valid_h - geometry.offset_h],
-              [geometry.offset_w, width - geometry.valid_w - geometry.offset_w],
-              [0, 0]], constant_values=-1.0)
+  paddings = [[0, 0]]
+  for size, valid, offset in zip(geometry.sizes, geometry.valid,
+                                 geometry.offsets):
+    paddings.append([offset, size - valid - offset])
+  return tf.pad(seeds, paddings + [[0, 0]], constant_values=-1.0)
 
 
 def _sparse_seed_map(geometry, gamma, key):
@@ -272,21 +286,23 @@ def _seed_map_from_positions(flat, geometry):
   """-1/0 seed map with seeds at flat indices of the valid region.
 
   Args:
-    flat: int64 indices into the valid region laid out as [N, valid_h,
-      valid_w, C], row-major.
+    flat: Increasing int64 indices into the valid region laid out as
+      [N, valid..., C], row-major.
     geometry: A `_SeedGeometry`.
   """
   map_shape = tf.cast(geometry.map_shape, tf.int64)
-  valid_h = tf.cast(geometry.valid_h, tf.int64)
-  valid_w = tf.cast(geometry.valid_w, tf.int64)
-  depth = map_shape[3]
+  depth = map_shape[-1]
   channel = flat % depth
   rest = flat // depth
-  col = rest % valid_w + tf.cast(geometry.offset_w, tf.int64)
-  rest = rest // valid_w
-  row = rest % valid_h + tf.cast(geometry.offset_h, tf.int64)
-  index = (((rest // valid_h) * map_shape[1] + row) * map_shape[2]
-           + col) * depth + channel
+  coords = []
+  for valid, offset in reversed(list(zip(geometry.valid, geometry.offsets))):
+    valid = tf.cast(valid, tf.int64)
+    coords.append(rest % valid + tf.cast(offset, tf.int64))
+    rest = rest // valid
+  index = rest  # The example.
+  for axis, coord in enumerate(reversed(coords)):
+    index = index * map_shape[axis + 1] + coord
+  index = index * depth + channel
   # Indices are increasing (the flat order is kept), as SparseToDense
   # wants; it writes the -1 background and the seeds in one pass, far
   # faster than a scatter on CPU.
@@ -297,22 +313,25 @@ def _seed_map_from_positions(flat, geometry):
   return tf.reshape(seed_map, geometry.map_shape)
 
 
-def _expand_blocks(seed_map, block_h, block_w):
-  """Stride-1 SAME max-pool with a block_h x block_w window.
+def _expand_blocks(seed_map, blocks):
+  """Stride-1 SAME max-pool with a `blocks` window (2 or 3 spatial axes).
 
-  Two 1-D pools (block_h x 1, then 1 x block_w) are used from block 7 on:
-  much faster under XLA, and no slower on CPU at that size; a 2-D pool is
+  From block 7, and always under XLA, one 1-D pool per axis is used: much
+  faster under XLA and no slower on CPU at that size; a single pool is
   faster for small blocks.
   """
-  if (block_h, block_w) == (1, 1):
+  blocks = tuple(blocks)
+  if all(block == 1 for block in blocks):
     return seed_map
-  if max(block_h, block_w) >= 7 or compat.in_xla_context():
-    if block_h > 1:
-      seed_map = tf.nn.max_pool2d(seed_map, [block_h, 1], 1, "SAME")
-    if block_w > 1:
-      seed_map = tf.nn.max_pool2d(seed_map, [1, block_w], 1, "SAME")
+  pool = tf.nn.max_pool2d if len(blocks) == 2 else tf.nn.max_pool3d
+  if max(blocks) >= 7 or compat.in_xla_context():
+    for axis, block in enumerate(blocks):
+      if block > 1:
+        window = [1] * len(blocks)
+        window[axis] = block
+        seed_map = pool(seed_map, window, 1, "SAME")
     return seed_map
-  return tf.nn.max_pool2d(seed_map, [block_h, block_w], 1, "SAME")
+  return pool(seed_map, list(blocks), 1, "SAME")
 
 
 def _keep_mask_from_noise(noise, gamma, block_size, shape, data_format):
@@ -323,40 +342,35 @@ def _keep_mask_from_noise(noise, gamma, block_size, shape, data_format):
 
   Args:
     noise: float32 uniform noise over the valid seed region, laid out like
-      the input: `[N, valid_h, valid_w, C]` (NHWC) or `[N, C, valid_h,
-      valid_w]` (NCHW). A value below `gamma` is a block seed.
+      the input (e.g. `[N, valid_h, valid_w, C]` for NHWC, `[N, C, valid_h,
+      valid_w]` for NCHW). A value below `gamma` is a block seed.
     gamma: Scalar float32 seed probability.
-    block_size: Pair of Python ints `(block_h, block_w)`.
+    block_size: Tuple of Python ints, one per spatial axis.
     shape: The full input shape, a rank-1 int tensor in `data_format` order.
-    data_format: "NHWC" or "NCHW".
+    data_format: A canonical format ("NHWC", "NCW", ...).
 
   Returns:
     A float32 tensor of shape `shape`.
   """
-  block_h, block_w = block_size
-  map_shape = _map_shape(shape, data_format)
-  geometry = _SeedGeometry(
-      map_shape, _valid_seed_extent(map_shape[1], block_h),
-      _valid_seed_extent(map_shape[2], block_w), block_h, block_w)
-  if data_format == "NCHW":
-    noise = tf.transpose(noise, [0, 2, 3, 1])
+  map_shape, blocks = _map_shape(shape, data_format, tuple(block_size))
+  geometry = _SeedGeometry(map_shape, blocks)
+  if data_format[-1] != "C":
+    rank = len(data_format)
+    noise = tf.transpose(noise, [0] + list(range(2, rank)) + [1])
+  noise = tf.reshape(noise, geometry.valid_shape)
   neg_keep = _expand_blocks(_seed_map_from_noise(noise, gamma, geometry),
-                            block_h, block_w)
-  return -_from_map_layout(neg_keep, data_format)
+                            blocks)
+  return -_from_map_layout(neg_keep, shape, data_format)
 
 
 def _keep_mask_from_seed_positions(flat, block_size, shape, data_format):
   """The keep mask the sparse sampler makes from given seed positions.
 
-  For tests: `flat` holds int64 flat indices into the valid seed region
-  laid out channels-last, `[N, valid_h, valid_w, C]`, whatever
+  For tests: `flat` holds increasing int64 flat indices into the valid
+  seed region laid out channels-last, `[N, valid..., C]`, whatever
   `data_format` is.
   """
-  block_h, block_w = block_size
-  map_shape = _map_shape(shape, data_format)
-  geometry = _SeedGeometry(
-      map_shape, _valid_seed_extent(map_shape[1], block_h),
-      _valid_seed_extent(map_shape[2], block_w), block_h, block_w)
-  neg_keep = _expand_blocks(_seed_map_from_positions(flat, geometry),
-                            block_h, block_w)
-  return -_from_map_layout(neg_keep, data_format)
+  map_shape, blocks = _map_shape(shape, data_format, tuple(block_size))
+  geometry = _SeedGeometry(map_shape, blocks)
+  neg_keep = _expand_blocks(_seed_map_from_positions(flat, geometry), blocks)
+  return -_from_map_layout(neg_keep, shape, data_format)
