@@ -34,7 +34,8 @@ def noise_key(seed):
   """
   key = tf.random.uniform([2], minval=-2 ** 31, maxval=2 ** 31 - 1,
                           dtype=tf.int32, seed=seed, name="noise_key")
-  return key + compat.replica_offset()
+  offset = compat.replica_offset()
+  return key if offset is None else key + offset
 
 
 def select_scale(scale, factor):

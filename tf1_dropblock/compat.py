@@ -83,11 +83,11 @@ def stateless_uniform(shape, seed, dtype=None, name=None):
 
 def replica_offset():
   """An int32 [2] offset unique to this replica under a tf.distribute
-  strategy (zeros outside one), so replicas never share a noise key even
+  strategy (None outside one), so replicas never share a noise key even
   when they share an op-level seed."""
   context = _tf.distribute.get_replica_context() if IS_TF2 else None
   if context is None or context.num_replicas_in_sync == 1:
-    return tf.zeros([2], tf.int32)
+    return None
   replica = tf.cast(context.replica_id_in_sync_group, tf.int32)
   return tf.stack([replica * 7919, replica])
 
