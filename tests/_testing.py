@@ -61,3 +61,23 @@ def run(mode, fn, *inputs, graph_seed=None):
   else:
     raise ValueError("Unknown mode %r." % mode)
   return tf2.nest.map_structure(lambda t: t.numpy(), outputs)
+
+
+def with_gradient(mode, op):
+  """`fn(t) -> (op(t), d op(t) / d t)` for `run` in `mode`.
+
+  Graph mode uses `tf.gradients`; the TF2 modes use a `GradientTape`.
+  """
+  if mode == "graph" or not compat.IS_TF2:
+    def fn(t):
+      y = op(t)
+      return y, tf.gradients(y, t)[0]
+    return fn
+  import tensorflow as tf2  # pylint: disable=g-import-not-at-top
+
+  def tape_fn(t):
+    with tf2.GradientTape() as tape:
+      tape.watch(t)
+      y = op(t)
+    return y, tape.gradient(y, t)
+  return tape_fn

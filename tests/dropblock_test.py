@@ -285,19 +285,8 @@ class DropBlockTest(parameterized.TestCase, tf.test.TestCase):
   @parameterized.named_parameters(*_testing.mode_parameters())
   def test_gradient_is_mask_times_scale(self, mode):
     x = np.random.RandomState(2).uniform(1, 2, (2, 9, 6, 3)).astype(np.float32)
-    if mode == "graph" or not compat.IS_TF2:
-      def fn(t):
-        y = dropblock(t, 0.6, 3, True)
-        return y, tf.gradients(y, t)[0]
-    else:
-      import tensorflow as tf2  # pylint: disable=g-import-not-at-top
-
-      def fn(t):
-        with tf2.GradientTape() as tape:
-          tape.watch(t)
-          y = dropblock(t, 0.6, 3, True)
-        return y, tape.gradient(y, t)
-    y, grad = _testing.run(mode, fn, x)
+    op = lambda t: dropblock(t, 0.6, 3, True)
+    y, grad = _testing.run(mode, _testing.with_gradient(mode, op), x)
     self.assertGreater(np.count_nonzero(y == 0), 0)
     self.assertAllClose(grad, y / x, rtol=1e-6)
 

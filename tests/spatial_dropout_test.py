@@ -4,7 +4,6 @@ from absl.testing import parameterized
 import numpy as np
 
 from tests import _testing
-from tf1_dropblock import compat
 from tf1_dropblock import spatial_dropout
 from tf1_dropblock.compat import tf
 
@@ -65,19 +64,8 @@ class SpatialDropoutTest(parameterized.TestCase, tf.test.TestCase):
   @parameterized.named_parameters(*_testing.mode_parameters())
   def test_gradient_is_mask_times_scale(self, mode):
     x = np.random.RandomState(2).uniform(1, 2, (8, 3, 4, 6)).astype(np.float32)
-    if mode == "graph" or not compat.IS_TF2:
-      def fn(t):
-        y = spatial_dropout(t, 0.6, True)
-        return y, tf.gradients(y, t)[0]
-    else:
-      import tensorflow as tf2  # pylint: disable=g-import-not-at-top
-
-      def fn(t):
-        with tf2.GradientTape() as tape:
-          tape.watch(t)
-          y = spatial_dropout(t, 0.6, True)
-        return y, tape.gradient(y, t)
-    y, grad = _testing.run(mode, fn, x)
+    op = lambda t: spatial_dropout(t, 0.6, True)
+    y, grad = _testing.run(mode, _testing.with_gradient(mode, op), x)
     self.assertGreater(np.count_nonzero(y == 0), 0)
     self.assertAllClose(grad, y / x, rtol=1e-6)
 
