@@ -123,5 +123,31 @@ class LayersTest(tf.test.TestCase):
       self.layers.DropBlock2D(0.9, 3, ramp_steps=-1)
 
 
+class LayersGraphModeTest(tf.test.TestCase):
+  """The layers in a TF1 graph with a `training` placeholder (TF 1.15's
+  tf.keras, or Keras 2 on TF 2.x); Keras 3 layers are eager/tf.function."""
+
+  def test_training_placeholder_and_ramp(self):
+    if compat.IS_TF2 and compat.is_keras3():
+      self.skipTest("Keras 3 layers do not take TF1 graph placeholders.")
+    from tf1_dropblock import layers  # pylint: disable=g-import-not-at-top
+    with tf.Graph().as_default():
+      x = tf.placeholder(tf.float32, [None, 16, 16, 8])
+      training = tf.placeholder(tf.bool, [])
+      layer = layers.DropBlock2D(0.5, 3, ramp_steps=2, seed=1)
+      y = layer(x, training=training)
+      self.assertEqual(layers.DropBlock2D.from_config(
+          layer.get_config()).get_config(), layer.get_config())
+      ones = np.ones((8, 16, 16, 8), np.float32)
+      with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        dropped = [np.mean(sess.run(y, {x: ones, training: True}) == 0)
+                   for _ in range(3)]
+        self.assertAllEqual(sess.run(y, {x: ones, training: False}), ones)
+        self.assertEqual(sess.run(layer.steps_seen), 3)
+    self.assertEqual(dropped[0], 0.0)  # keep_prob 1 at step 0.
+    self.assertTrue(0 < dropped[1] < dropped[2], dropped)
+
+
 if __name__ == "__main__":
   tf.test.main()

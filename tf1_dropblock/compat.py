@@ -108,6 +108,12 @@ def keras():
   return _tf.keras
 
 
+def do_not_convert(fn):
+  """Keeps AutoGraph out of `fn` (TF 1.15's tf.keras converts `call` and
+  fails on code with no tensor-dependent Python control flow to convert)."""
+  return _tf.autograph.experimental.do_not_convert(fn)
+
+
 def is_keras3():
   """True when `keras()` is Keras 3 (multi-backend, `.keras` saving)."""
   return keras().__version__.startswith("3.")
@@ -119,7 +125,10 @@ def register_keras_serializable(package):
   if hasattr(module, "saving") and hasattr(
       module.saving, "register_keras_serializable"):
     return module.saving.register_keras_serializable(package=package)
-  return module.utils.register_keras_serializable(package=package)
+  if hasattr(module.utils, "register_keras_serializable"):
+    return module.utils.register_keras_serializable(package=package)
+  # TF 1.15's tf.keras has no registry; models load with custom_objects.
+  return lambda cls: cls
 
 
 def function(fn, input_signature=None, jit_compile=False):

@@ -53,13 +53,16 @@ class _RandomMaskLayer(_keras.layers.Layer):
     """The keep_prob to use now, and the step-count update (or None)."""
     if not self.ramp_steps:
       return self.keep_prob, None
-    steps_seen = tf.convert_to_tensor(self.steps_seen)
+    steps_seen = tf.identity(tf.convert_to_tensor(self.steps_seen))
     keep_prob = linear_keep_prob(steps_seen, self.ramp_steps, self.keep_prob)
     if training is None or training is False:
       return keep_prob, None
     increment = tf.cast(tf.convert_to_tensor(training), tf.int64)
-    return keep_prob, self.steps_seen.assign_add(increment)
+    # Count this call only after its keep_prob has read the count.
+    with tf.control_dependencies([keep_prob]):
+      return keep_prob, self.steps_seen.assign_add(increment)
 
+  @compat.do_not_convert
   def call(self, inputs, training=None):  # pylint: disable=arguments-differ
     keep_prob, update = self._keep_prob_and_update(training)
     outputs = self._apply(inputs, keep_prob, training)
