@@ -4,5 +4,5 @@
 # e.g. ./run_main.sh --seeds=5 --output_dir=/tmp/sr
 set -euo pipefail
 cd "$(dirname "$0")"
-source scripts/venv.sh
+source scripts/ensure_env.sh
 python legacy_examples/sr_dropblock.py "$@"

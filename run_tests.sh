@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 (
-  source scripts/venv.sh
+  source scripts/ensure_env.sh
   echo "== Tests on TensorFlow $(python -c 'import tensorflow as tf; print(tf.__version__)')"
   python -m pytest tests "$@"
 )
@@ -16,7 +16,7 @@ if [ -x "$py37" ]; then
   (
     export PYTHON="$py37" TF_PACKAGE="tensorflow==1.15.5 protobuf<3.21"
     export TF1_DROPBLOCK_VENV="${TF1_DROPBLOCK_VENV_TF1:-$PWD/.venv-tf1}"
-    source scripts/venv.sh
+    source scripts/ensure_env.sh
     echo "== Tests on TensorFlow $(python -c 'import tensorflow as tf; print(tf.__version__)')"
     python -m pytest tests "$@"
   )
