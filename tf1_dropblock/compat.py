@@ -57,8 +57,9 @@ def in_xla_context():
   """True while building ops that XLA will compile (`jit_compile=True`).
 
   TF has no public API for this; the private helper exists in TF 1.15 and
-  2.x alike. Anything unexpected answers False (the non-XLA code paths also
-  work under XLA, only slower).
+  2.x alike. Should it ever fail, the answer is False, and code that needs
+  the XLA path (e.g. DropBlock's sparse sampler has data-dependent sizes)
+  would then fail to compile rather than run wrongly.
   """
   try:
     from tensorflow.python.framework import ops  # pylint: disable=g-import-not-at-top
