@@ -66,7 +66,8 @@ class _RandomMaskLayer(_keras.layers.Layer):
   def call(self, inputs, training=None):  # pylint: disable=arguments-differ
     keep_prob, update = self._keep_prob_and_update(training)
     outputs = self._apply(inputs, keep_prob, training)
-    if update is not None and not compat.IS_TF2:
+    if update is not None and not tf.executing_eagerly():
+      # A TF1-style graph has no automatic control dependencies.
       with tf.control_dependencies([update]):
         outputs = tf.identity(outputs)
     return outputs
