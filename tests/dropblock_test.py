@@ -191,7 +191,7 @@ class DropBlockTest(parameterized.TestCase, tf.test.TestCase):
     sd = np.sqrt(expected * (1 - expected) * (2 * block_h - 1) *
                  (2 * block_w - 1) / units)
     x = np.ones(_transpose(shape, data_format), np.float32)
-    for mode in MODES[:2]:
+    for mode in [m for m in MODES if m != "function"]:
       y = _testing.run(mode, lambda t: dropblock(
           t, keep_prob, block_size, True, scale=False,
           data_format=data_format, seed=1), x, graph_seed=7)

@@ -106,10 +106,14 @@ def _multiplier(shape, keep_prob, scale, key, blocks, data_format):
   map_shape, blocks = _map_shape(shape, data_format, blocks)
   geometry = _SeedGeometry(map_shape, blocks)
   gamma = _gamma(keep_prob, geometry)
-  if compat.in_xla_context():
-    seed_map = _dense_seed_map(geometry, gamma, key)
-  else:
+  if not compat.in_xla_context():
     seed_map = _sparse_seed_map(geometry, gamma, key)
+  elif compat.get_static_value(keep_prob) is not None:
+    # XLA needs static sizes; with a constant keep_prob the draw count
+    # depends only on shapes, which XLA treats as compile-time constants.
+    seed_map = _sparse_seed_map(geometry, gamma, key, static_sizes=True)
+  else:
+    seed_map = _dense_seed_map(geometry, gamma, key)
   # seed_map holds -1 (no seed) and 0 (a seed); max-pooling it gives -1
   # where a unit is kept and 0 where a block drops it.
   neg_keep = _from_map_layout(_expand_blocks(seed_map, blocks), shape,
@@ -239,7 +243,7 @@ def _seed_map_from_noise(noise, gamma, geometry):
   return tf.pad(seeds, paddings + [[0, 0]], constant_values=-1.0)
 
 
-def _sparse_seed_map(geometry, gamma, key):
+def _sparse_seed_map(geometry, gamma, key, static_sizes=False):
   """Seed map drawing only as many random numbers as there are seeds.
 
   Bernoulli(gamma) seeds over the n cells of the valid region, in flat
@@ -251,6 +255,9 @@ def _sparse_seed_map(geometry, gamma, key):
   count + 10 sd + 32; the shortfall chance is below 1e-20); should they not,
   the dense sampler is used instead, so the result is always exact. Seeds
   are distinct by construction.
+
+  With `static_sizes` (for XLA) every drawn position is kept, those past
+  the region redirected to a dummy cell, so no size depends on the draw.
   """
   valid_shape = tf.cast(geometry.valid_shape, tf.int64)
   num_cells = tf.reduce_prod(valid_shape)
@@ -270,6 +277,11 @@ def _sparse_seed_map(geometry, gamma, key):
   covered = positions[-1] >= num_cells_f
 
   def scatter():
+    if static_sizes:
+      inside = positions < num_cells_f
+      flat = tf.cast(tf.where(inside, positions, tf.zeros_like(positions)),
+                     tf.int64)
+      return _seed_map_from_positions(flat, geometry, inside)
     count = tf.reduce_sum(tf.cast(positions < num_cells_f, tf.int32))
     flat = tf.cast(positions[:count], tf.int64)
     return _seed_map_from_positions(flat, geometry)
@@ -282,13 +294,16 @@ def _sparse_seed_map(geometry, gamma, key):
                               fallback_key))
 
 
-def _seed_map_from_positions(flat, geometry):
+def _seed_map_from_positions(flat, geometry, inside=None):
   """-1/0 seed map with seeds at flat indices of the valid region.
 
   Args:
     flat: Increasing int64 indices into the valid region laid out as
       [N, valid..., C], row-major.
     geometry: A `_SeedGeometry`.
+    inside: Optional bool mask of `flat`; entries where it is False are no
+      seeds (the static-size form XLA needs): they are written to a dummy
+      cell past the end, which is then cut off.
   """
   map_shape = tf.cast(geometry.map_shape, tf.int64)
   depth = map_shape[-1]
@@ -303,11 +318,17 @@ def _seed_map_from_positions(flat, geometry):
   for axis, coord in enumerate(reversed(coords)):
     index = index * map_shape[axis + 1] + coord
   index = index * depth + channel
+  total = tf.reduce_prod(map_shape)
+  if inside is not None:
+    index = tf.where(inside, index, tf.fill(tf.shape(index), total))
+    seed_map = tf.scatter_nd(index[:, None], tf.ones_like(index, tf.float32),
+                             tf.reshape(total + 1, [1]))[:total] - 1.0
+    return tf.reshape(seed_map, geometry.map_shape)
   # Indices are increasing (the flat order is kept), as SparseToDense
   # wants; it writes the -1 background and the seeds in one pass, far
   # faster than a scatter on CPU.
   seeds = tf.SparseTensor(index[:, None], tf.zeros_like(index, tf.float32),
-                          tf.reshape(tf.reduce_prod(map_shape), [1]))
+                          tf.reshape(total, [1]))
   seed_map = tf.sparse.to_dense(seeds, default_value=-1.0,
                                 validate_indices=False)
   return tf.reshape(seed_map, geometry.map_shape)
