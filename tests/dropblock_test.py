@@ -133,6 +133,31 @@ class SparseSeedSamplerTest(tf.test.TestCase):
     self.assertLess(chi2, 119 + 5 * 15.4)
 
 
+class XlaTensorKeepProbTest(parameterized.TestCase, tf.test.TestCase):
+  """Under XLA a tensor keep_prob picks a rate bucket at run time; each
+  bucket's sparse sampler (and the dense one past the last) is exact."""
+
+  @parameterized.named_parameters(
+      ("bucket_0.05_NHWC", 0.97, "NHWC"), ("bucket_0.1_NCHW", 0.93, "NCHW"),
+      ("bucket_0.2_NHWC", 0.85, "NHWC"), ("bucket_0.4_NCHW", 0.65, "NCHW"),
+      ("dense_NHWC", 0.3, "NHWC"))
+  def test_dropped_fraction_and_blocks(self, keep_prob, data_format):
+    if not compat.IS_TF2:
+      self.skipTest("XLA via tf.function needs TensorFlow 2.x.")
+    n, h, w, c = 8, 32, 24, 16
+    block_size = (3, 5)
+    expected = numpy_reference.expected_dropped_fraction(
+        keep_prob, block_size, h, w)
+    sd = np.sqrt(expected * (1 - expected) * 5 * 9 / (n * h * w * c))
+    x = np.ones(_transpose((n, h, w, c), data_format), np.float32)
+    y = _testing.run("xla", lambda t, k: dropblock(
+        t, k, block_size, True, scale=False, data_format=data_format), x,
+                     np.float32(keep_prob), graph_seed=5)
+    self.assertNear(np.mean(y == 0), expected, 5 * sd)
+    self.assertTrue(numpy_reference.zeros_lie_in_full_blocks(
+        y, block_size, data_format))
+
+
 class DropBlockTest(parameterized.TestCase, tf.test.TestCase):
 
   @parameterized.named_parameters(*_cases_with_formats(GEOMETRY_CASES))

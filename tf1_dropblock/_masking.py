@@ -46,9 +46,9 @@ def select_scale(scale, factor):
   return tf.where(scale, factor, tf.ones_like(factor))
 
 
-def apply_random_mask(x, keep_prob, training, scale, data_format, name,
-                      default_name, make_multiplier, ranks=(4,),
-                      block_size=None):
+def apply_random_mask(x, keep_prob, training, scale, data_format, seed, name,
+                      default_name, multiplier_fn, multiplier_args=(),
+                      ranks=(4,), block_size=None):
   """Validates the common arguments and applies `make_multiplier`'s mask.
 
   Args:
@@ -57,12 +57,16 @@ def apply_random_mask(x, keep_prob, training, scale, data_format, name,
     training: Python bool, bool tensor or None (None means not training).
     scale: Python bool or bool tensor.
     data_format: A layout for one of `ranks`, or channels_last/first.
+    seed: Optional Python int, the op-level seed of the noise key.
     name: Name scope for the ops, or None for `default_name`.
     default_name: Default name scope.
-    make_multiplier: Called as `make_multiplier(x, keep_prob, scale,
-      data_format)` with `keep_prob` a scalar of the compute dtype and
+    multiplier_fn: A module-level function called as
+      `multiplier_fn(shape, keep_prob, scale, key, data_format,
+      *multiplier_args)` with `shape` the int32 shape of `x`, `keep_prob` a
+      scalar of the compute dtype, `key` the int32 [2] noise key and
       `data_format` canonical ("NHWC", "NCW", ...); returns a tensor of the
       compute dtype that broadcasts against `x`.
+    multiplier_args: Hashable extra arguments of `multiplier_fn`.
     ranks: The input ranks the op supports.
     block_size: A checked DropBlock block size (int or tuple), or None; its
       length must fit the rank, and a tuple tells the rank of an input of
@@ -109,10 +113,16 @@ def apply_random_mask(x, keep_prob, training, scale, data_format, name,
       return x
 
     def dropped():
-      multiplier = make_multiplier(x, keep_prob, scale, data_format)
-      if dtype == x.dtype.base_dtype:
-        return x * multiplier
-      return tf.cast(tf.cast(x, dtype) * multiplier, x.dtype)
+      key = noise_key(seed)
+      scale_tensor = tf.convert_to_tensor(scale)
+      if tf.executing_eagerly():
+        # Eager op-by-op dispatch cost 2-3x tf.nn.dropout on small tensors;
+        # one traced function per configuration does all but the key.
+        masked = _eager_masked_fn(multiplier_fn, multiplier_args,
+                                  data_format, x, keep_prob)
+        return masked(x, keep_prob, scale_tensor, key)
+      return _masked(x, keep_prob, scale_tensor, key, multiplier_fn,
+                     multiplier_args, data_format)
 
     outputs = smart_cond(training, dropped, lambda: tf.identity(x))
     if assertions:
@@ -120,3 +130,38 @@ def apply_random_mask(x, keep_prob, training, scale, data_format, name,
         outputs = tf.identity(outputs)
     outputs.set_shape(x.shape)
     return outputs
+
+
+def _masked(x, keep_prob, scale, key, multiplier_fn, multiplier_args,
+            data_format):
+  """`x` times its multiplier, computed in the dtype of `keep_prob`."""
+  multiplier = multiplier_fn(tf.shape(x), keep_prob, scale, key, data_format,
+                             *multiplier_args)
+  if keep_prob.dtype == x.dtype.base_dtype:
+    return x * multiplier
+  return tf.cast(tf.cast(x, keep_prob.dtype) * multiplier, x.dtype)
+
+
+_EAGER_FUNCTIONS = {}
+
+
+def _eager_masked_fn(multiplier_fn, multiplier_args, data_format, x,
+                     keep_prob):
+  """`_masked` as a concrete function, one per configuration (cached).
+
+  Calling the concrete function directly skips `tf.function`'s argument
+  matching, a third of the fixed cost of a call.
+  """
+  config = (multiplier_fn, multiplier_args, data_format, x.dtype,
+            x.shape.ndims, keep_prob.dtype)
+  if config not in _EAGER_FUNCTIONS:
+    signature = [tf.TensorSpec([None] * x.shape.ndims, x.dtype),
+                 tf.TensorSpec([], keep_prob.dtype),
+                 tf.TensorSpec([], tf.bool), tf.TensorSpec([2], tf.int32)]
+    function = compat.function(
+        lambda x, keep_prob, scale, key: _masked(
+            x, keep_prob, scale, key, multiplier_fn, multiplier_args,
+            data_format),
+        input_signature=signature)
+    _EAGER_FUNCTIONS[config] = function.get_concrete_function()
+  return _EAGER_FUNCTIONS[config]

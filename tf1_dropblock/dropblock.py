@@ -74,22 +74,12 @@ def dropblock(x, keep_prob, block_size, training=None, scale=True, *,
   """
   block_size = _checks.check_block_size(block_size)
 
-  def make_multiplier(inputs, keep_prob, scale, data_format):
-    blocks = _checks.block_size_for_rank(block_size, len(data_format))
-    key = _masking.noise_key(seed)
-    args = (tf.shape(inputs), keep_prob, tf.convert_to_tensor(scale), key)
-    if tf.executing_eagerly():
-      # Op-by-op dispatch cost 2-3x tf.nn.dropout on small eager tensors;
-      # one traced function per configuration removes it.
-      return _eager_multiplier_fn(blocks, data_format, keep_prob.dtype)(*args)
-    return _multiplier(*args, blocks=blocks, data_format=data_format)
-
   return _masking.apply_random_mask(
-      x, keep_prob, training, scale, data_format, name, "dropblock",
-      make_multiplier, ranks=(3, 4, 5), block_size=block_size)
+      x, keep_prob, training, scale, data_format, seed, name, "dropblock",
+      _multiplier, (block_size,), ranks=(3, 4, 5), block_size=block_size)
 
 
-def _multiplier(shape, keep_prob, scale, key, blocks, data_format):
+def _multiplier(shape, keep_prob, scale, key, data_format, block_size):
   """The tensor `x` is multiplied by: 0 in dropped blocks, the scale else.
 
   Args:
@@ -97,27 +87,36 @@ def _multiplier(shape, keep_prob, scale, key, blocks, data_format):
     keep_prob: Scalar of the compute dtype.
     scale: Scalar bool tensor (or Python bool).
     key: int32 `[2]` key of the stateless noise.
-    blocks: Tuple of Python ints, one per spatial axis.
     data_format: A canonical format ("NHWC", "NCW", ...).
+    block_size: A checked block size (int, or tuple for the rank).
 
   Returns:
     A tensor of shape `shape` and the dtype of `keep_prob`.
   """
-  map_shape, blocks = _map_shape(shape, data_format, blocks)
+  blocks = _checks.block_size_for_rank(block_size, len(data_format))
+  in_xla = compat.in_xla_context()
+  map_shape, blocks = _map_shape(shape, data_format, blocks,
+                                 fold_channels=in_xla)
   geometry = _SeedGeometry(map_shape, blocks)
   gamma = _gamma(keep_prob, geometry)
-  if not compat.in_xla_context():
+  # XLA fuses the casts, so there the full-size maps can be int8, a quarter
+  # of the memory traffic of float32 (MaxPool3D takes floats only).
+  map_dtype = tf.int8 if in_xla and len(blocks) == 2 else tf.float32
+  if not in_xla:
     seed_map = _sparse_seed_map(geometry, gamma, key)
   elif compat.get_static_value(keep_prob) is not None:
     # XLA needs static sizes; with a constant keep_prob the draw count
     # depends only on shapes, which XLA treats as compile-time constants.
-    seed_map = _sparse_seed_map(geometry, gamma, key, static_sizes=True)
+    seed_map = _sparse_seed_map(geometry, gamma, key, static_sizes=True,
+                                dtype=map_dtype)
   else:
-    seed_map = _dense_seed_map(geometry, gamma, key)
+    seed_map = _bucketed_seed_map(keep_prob, geometry, gamma, key,
+                                  map_dtype)
   # seed_map holds -1 (no seed) and 0 (a seed); max-pooling it gives -1
   # where a unit is kept and 0 where a block drops it.
   neg_keep = _from_map_layout(_expand_blocks(seed_map, blocks), shape,
-                              data_format)
+                              data_format, fold_channels=in_xla)
+  neg_keep = tf.cast(neg_keep, tf.float32)
   # Algorithm 1: rescale by count / count_ones; divide_no_nan makes an
   # all-dropped tensor come out as zeros instead of NaN.
   factor = tf.math.divide_no_nan(
@@ -129,48 +128,37 @@ def _multiplier(shape, keep_prob, scale, key, blocks, data_format):
   return neg_keep * factor
 
 
-_EAGER_MULTIPLIERS = {}
-
-
-def _eager_multiplier_fn(blocks, data_format, dtype):
-  """`_multiplier` as a `tf.function`, one per configuration (cached)."""
-  config = (blocks, data_format, dtype)
-  if config not in _EAGER_MULTIPLIERS:
-    signature = [tf.TensorSpec([len(data_format)], tf.int32),
-                 tf.TensorSpec([], dtype), tf.TensorSpec([], tf.bool),
-                 tf.TensorSpec([2], tf.int32)]
-    _EAGER_MULTIPLIERS[config] = compat.function(
-        lambda shape, keep_prob, scale, key: _multiplier(
-            shape, keep_prob, scale, key, blocks, data_format),
-        input_signature=signature)
-  return _EAGER_MULTIPLIERS[config]
-
-
-def _map_shape(shape, data_format, blocks):
+def _map_shape(shape, data_format, blocks, fold_channels=False):
   """The channels-last shape [N, spatial..., C] the mask is built in.
 
-  CPU pooling is fast only channels-last (a depth-1 layout for NCHW was 3-8x
-  slower), and seeds are i.i.d., so a channels-first mask is built
-  channels-last and transposed once at the end (free under XLA). Sequences
-  become one-row images, [N, 1, W, C], with blocks (1, block_w).
+  Seeds are i.i.d., so any layout gives the same distribution. CPU pooling
+  is fast only channels-last (a depth-1 layout for NCHW was 3-8x slower),
+  so a channels-first mask is built channels-last and transposed once at
+  the end. Under XLA pooling is as fast on any layout and a transpose is a
+  full extra pass, so there (`fold_channels`) a channels-first tensor is
+  taken as it lies in memory: [N * C, spatial..., 1], a reshape away.
+  Sequences become one-row images, [N, 1, W, C], with blocks (1, block_w).
 
   Returns:
     The map shape (int32 tensor) and the blocks, one per map spatial axis.
   """
   if data_format[-1] != "C":
-    perm = [0] + list(range(2, len(data_format))) + [1]
-    shape = tf.gather(shape, perm)
+    if fold_channels:
+      shape = tf.concat([[shape[0] * shape[1]], shape[2:], [1]], 0)
+    else:
+      perm = [0] + list(range(2, len(data_format))) + [1]
+      shape = tf.gather(shape, perm)
   if len(blocks) == 1:
     return tf.stack([shape[0], 1, shape[1], shape[2]]), (1,) + blocks
   return shape, blocks
 
 
-def _from_map_layout(mask, shape, data_format):
-  """Back from the channels-last map layout to `data_format`."""
-  if data_format[-1] != "C":
+def _from_map_layout(mask, shape, data_format, fold_channels=False):
+  """Back from the map layout of `_map_shape` to `data_format`."""
+  if data_format[-1] != "C" and not fold_channels:
     rank = len(mask.shape)
     mask = tf.transpose(mask, [0, rank - 1] + list(range(1, rank - 1)))
-  if len(data_format) == 3:
+  if len(data_format) == 3 or fold_channels:
     mask = tf.reshape(mask, shape)
   return mask
 
@@ -222,28 +210,31 @@ class _SeedGeometry(object):
                                 [map_shape[len(blocks) + 1]])
 
 
-def _dense_seed_map(geometry, gamma, key):
+def _dense_seed_map(geometry, gamma, key, dtype=tf.float32):
   """Seed map from uniform noise over the whole valid seed region.
 
-  Used under XLA, which fuses it, and as the sparse sampler's fallback.
-  The noise is stateless Philox: fast under XLA, unlike stateful RNG.
+  Used under XLA with a tensor keep_prob, and as the sparse sampler's
+  fallback. The noise is stateless Philox: fast under XLA, unlike stateful
+  RNG.
   """
   noise = compat.stateless_uniform(geometry.valid_shape, key,
                                    name="seed_noise")
-  return _seed_map_from_noise(noise, gamma, geometry)
+  return _seed_map_from_noise(noise, gamma, geometry, dtype)
 
 
-def _seed_map_from_noise(noise, gamma, geometry):
+def _seed_map_from_noise(noise, gamma, geometry, dtype=tf.float32):
   """-1/0 seed map from noise on the valid region (below gamma: a seed)."""
-  seeds = tf.cast(noise < gamma, tf.float32) - 1.0
+  seeds = tf.cast(noise < gamma, dtype) - tf.ones([], dtype)
   paddings = [[0, 0]]
   for size, valid, offset in zip(geometry.sizes, geometry.valid,
                                  geometry.offsets):
     paddings.append([offset, size - valid - offset])
-  return tf.pad(seeds, paddings + [[0, 0]], constant_values=-1.0)
+  return tf.pad(seeds, paddings + [[0, 0]],
+                constant_values=tf.constant(-1, dtype))
 
 
-def _sparse_seed_map(geometry, gamma, key, static_sizes=False):
+def _sparse_seed_map(geometry, gamma, key, static_sizes=False,
+                     dtype=tf.float32, count_gamma=None):
   """Seed map drawing only as many random numbers as there are seeds.
 
   Bernoulli(gamma) seeds over the n cells of the valid region, in flat
@@ -258,6 +249,9 @@ def _sparse_seed_map(geometry, gamma, key, static_sizes=False):
 
   With `static_sizes` (for XLA) every drawn position is kept, those past
   the region redirected to a dummy cell, so no size depends on the draw.
+  The draw count is then sized for `count_gamma` (>= gamma, a constant
+  XLA can fold; default gamma). The map has `dtype` (float32, or int8
+  under XLA).
   """
   valid_shape = tf.cast(geometry.valid_shape, tf.int64)
   num_cells = tf.reduce_prod(valid_shape)
@@ -265,10 +259,12 @@ def _sparse_seed_map(geometry, gamma, key, static_sizes=False):
   # gamma <= 1 - keep_prob < 1 for valid input; the clip only keeps the
   # draw count finite should an invalid keep_prob get this far.
   gamma = tf.clip_by_value(tf.cast(gamma, tf.float64), 0.0, 1.0)
-  mean = num_cells_f * gamma
-  max_seeds = tf.cast(
-      tf.math.ceil(mean + 10.0 * tf.sqrt(mean * (1.0 - gamma)) + 32.0),
-      tf.int32)
+  if count_gamma is None:
+    count_gamma = gamma
+  count_gamma = tf.clip_by_value(tf.cast(count_gamma, tf.float64), 0.0, 1.0)
+  mean = num_cells_f * count_gamma
+  max_seeds = tf.cast(tf.math.ceil(
+      mean + 10.0 * tf.sqrt(mean * (1.0 - count_gamma)) + 32.0), tf.int32)
   uniform = 1.0 - compat.stateless_uniform([max_seeds], key, tf.float64,
                                            name="gap_noise")
   gaps = tf.floor(tf.math.log(uniform) / tf.math.log1p(-gamma)) + 1.0
@@ -281,20 +277,49 @@ def _sparse_seed_map(geometry, gamma, key, static_sizes=False):
       inside = positions < num_cells_f
       flat = tf.cast(tf.where(inside, positions, tf.zeros_like(positions)),
                      tf.int64)
-      return _seed_map_from_positions(flat, geometry, inside)
+      return _seed_map_from_positions(flat, geometry, inside, dtype)
     count = tf.reduce_sum(tf.cast(positions < num_cells_f, tf.int32))
     flat = tf.cast(positions[:count], tf.int64)
-    return _seed_map_from_positions(flat, geometry)
+    return _seed_map_from_positions(flat, geometry, dtype=dtype)
 
   # The fallback's noise must not reuse the gaps' stream: another key.
   fallback_key = key + tf.constant([0, 1], tf.int32)
   return compat.smart_cond(
       covered, scatter,
       lambda: _dense_seed_map(geometry, tf.cast(gamma, tf.float32),
-                              fallback_key))
+                              fallback_key, dtype))
 
 
-def _seed_map_from_positions(flat, geometry, inside=None):
+# Under XLA, a tensor keep_prob is rounded down to the first of these rates
+# (1 - keep_prob) that is at least its own, and seeds are drawn sparsely
+# with a draw count sized for that rate; higher rates use dense noise.
+_XLA_RATE_BUCKETS = (0.05, 0.1, 0.2, 0.4)
+
+
+def _bucketed_seed_map(keep_prob, geometry, gamma, key, dtype):
+  """The sparse sampler under XLA when keep_prob is only known at run time.
+
+  XLA compiles static sizes only, so the draw count must not depend on
+  keep_prob's value. One branch per rate bucket draws the count for the
+  bucket's top rate (at most about twice what the actual rate needs); a
+  run-time switch picks the branch. Rates above the last bucket, where
+  seeds are no longer sparse, use dense noise. Every branch is exact.
+  """
+  rate = 1.0 - tf.cast(keep_prob, tf.float32)
+  branch = tf.reduce_sum(tf.cast(rate > tf.constant(_XLA_RATE_BUCKETS),
+                                 tf.int32))
+
+  def sparse(bucket_rate):
+    return lambda: _sparse_seed_map(
+        geometry, gamma, key, static_sizes=True, dtype=dtype,
+        count_gamma=_gamma(tf.constant(1.0 - bucket_rate), geometry))
+
+  branches = [sparse(r) for r in _XLA_RATE_BUCKETS]
+  branches.append(lambda: _dense_seed_map(geometry, gamma, key, dtype))
+  return tf.switch_case(branch, branches)
+
+
+def _seed_map_from_positions(flat, geometry, inside=None, dtype=tf.float32):
   """-1/0 seed map with seeds at flat indices of the valid region.
 
   Args:
@@ -304,6 +329,7 @@ def _seed_map_from_positions(flat, geometry, inside=None):
     inside: Optional bool mask of `flat`; entries where it is False are no
       seeds (the static-size form XLA needs): they are written to a dummy
       cell past the end, which is then cut off.
+    dtype: The map's dtype.
   """
   map_shape = tf.cast(geometry.map_shape, tf.int64)
   depth = map_shape[-1]
@@ -321,15 +347,15 @@ def _seed_map_from_positions(flat, geometry, inside=None):
   total = tf.reduce_prod(map_shape)
   if inside is not None:
     index = tf.where(inside, index, tf.fill(tf.shape(index), total))
-    seed_map = tf.scatter_nd(index[:, None], tf.ones_like(index, tf.float32),
-                             tf.reshape(total + 1, [1]))[:total] - 1.0
-    return tf.reshape(seed_map, geometry.map_shape)
+    seed_map = tf.scatter_nd(index[:, None], tf.ones_like(index, dtype),
+                             tf.reshape(total + 1, [1]))[:total]
+    return tf.reshape(seed_map - tf.ones([], dtype), geometry.map_shape)
   # Indices are increasing (the flat order is kept), as SparseToDense
   # wants; it writes the -1 background and the seeds in one pass, far
   # faster than a scatter on CPU.
-  seeds = tf.SparseTensor(index[:, None], tf.zeros_like(index, tf.float32),
+  seeds = tf.SparseTensor(index[:, None], tf.zeros_like(index, dtype),
                           tf.reshape(total, [1]))
-  seed_map = tf.sparse.to_dense(seeds, default_value=-1.0,
+  seed_map = tf.sparse.to_dense(seeds, default_value=tf.constant(-1, dtype),
                                 validate_indices=False)
   return tf.reshape(seed_map, geometry.map_shape)
 

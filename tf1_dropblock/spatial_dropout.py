@@ -45,18 +45,9 @@ def spatial_dropout(x, keep_prob, training=None, scale=True, *,
       y = spatial_dropout(x, keep_prob=0.8, training=is_training)
   """
 
-  def make_multiplier(inputs, keep_prob, scale, data_format):
-    args = (tf.shape(inputs), keep_prob, tf.convert_to_tensor(scale),
-            _masking.noise_key(seed))
-    if tf.executing_eagerly():
-      # Eager op-by-op dispatch dominates on small tensors: one traced
-      # function per configuration.
-      return _eager_multiplier_fn(data_format, keep_prob.dtype)(*args)
-    return _multiplier(*args, data_format=data_format)
-
   return _masking.apply_random_mask(
-      x, keep_prob, training, scale, data_format, name, "spatial_dropout",
-      make_multiplier)
+      x, keep_prob, training, scale, data_format, seed, name,
+      "spatial_dropout", _multiplier)
 
 
 def _multiplier(shape, keep_prob, scale, key, data_format):
@@ -68,21 +59,6 @@ def _multiplier(shape, keep_prob, scale, key, data_format):
   noise = compat.stateless_uniform(noise_shape, key, name="channel_noise")
   keep = _keep_mask_from_noise(noise, keep_prob)
   return keep * _masking.select_scale(scale, 1.0 / keep_prob)
-
-
-_EAGER_MULTIPLIERS = {}
-
-
-def _eager_multiplier_fn(data_format, dtype):
-  """`_multiplier` as a `tf.function`, one per configuration (cached)."""
-  if (data_format, dtype) not in _EAGER_MULTIPLIERS:
-    signature = [tf.TensorSpec([4], tf.int32), tf.TensorSpec([], dtype),
-                 tf.TensorSpec([], tf.bool), tf.TensorSpec([2], tf.int32)]
-    _EAGER_MULTIPLIERS[(data_format, dtype)] = compat.function(
-        lambda shape, keep_prob, scale, key: _multiplier(
-            shape, keep_prob, scale, key, data_format),
-        input_signature=signature)
-  return _EAGER_MULTIPLIERS[(data_format, dtype)]
 
 
 def _keep_mask_from_noise(noise, keep_prob):
