@@ -13,10 +13,12 @@ keep_prob), with the spread (median / best - 1) of each candidate's repeats.
 These 2-core machines vary by about 15 % between processes: read the ratios,
 not the milliseconds. This is a benchmark, never a test.
 
-Candidates: `tf1_dropblock.dropblock` (per block size),
-`tf1_dropblock.spatial_dropout`, `tf.nn.dropout` with noise_shape [N,1,1,C]
-(the spatial baseline), `x * 1.0` (the floor), and keras-cv's `DropBlock2D`
-(eager and `tf.function` only, when keras-cv is installed).
+Candidates: `tf1_dropblock.dropblock` (per block size, and with keep_prob
+read from a variable), `tf1_dropblock.spatial_dropout`, `tf.nn.dropout` with
+noise_shape [N,1,1,C] (the spatial baseline), `x * 1.0` (the floor), and
+keras-cv's `DropBlock2D` (eager and `tf.function` only, when keras-cv is
+installed). When both graph and xla modes run, a second table gives the
+absolute XLA / graph-mode time of our ops.
 """
 
 import json
@@ -44,6 +46,9 @@ flags.DEFINE_list("shapes", DEFAULT_SHAPES, "NxHxWxC shapes (given in NHWC "
                   "order; NCHW runs transpose them).")
 flags.DEFINE_list("data_formats", ["NHWC", "NCHW"], "NHWC and/or NCHW.")
 flags.DEFINE_list("block_sizes", ["3", "5", "7"], "DropBlock block sizes.")
+flags.DEFINE_list("tensor_keep_prob_block_sizes", ["5"], "Block sizes at "
+                  "which dropblock also runs with keep_prob read from a "
+                  "variable (a schedule's case) instead of a Python float.")
 flags.DEFINE_list("modes", list(MODES), "Any of: %s." % ", ".join(MODES))
 flags.DEFINE_list("passes", list(PASSES), "Any of: %s." % ", ".join(PASSES))
 flags.DEFINE_float("keep_prob", 0.9, "keep_prob of every candidate.")
@@ -55,11 +60,12 @@ flags.DEFINE_bool("keras_cv", True, "Include keras-cv's DropBlock2D if it is "
                   "installed.")
 
 
-def _candidates(block_sizes, data_format, keep_prob, one):
+def _candidates(block_sizes, data_format, keep_prob, one, keep_prob_var):
   """{name: fn(x) -> y} for one data format.
 
   `one` is a scalar variable holding 1.0: multiplying by a constant 1.0
   would be optimised away, and the floor must do real work.
+  `keep_prob_var` is a variable holding `keep_prob`.
   """
   def noise_shape(x):
     shape = tf.shape(x)
@@ -78,6 +84,11 @@ def _candidates(block_sizes, data_format, keep_prob, one):
   for block in block_sizes:
     candidates["dropblock b%d" % block] = (
         lambda x, b=block: dropblock(x, keep_prob, b, training=True,
+                                     data_format=data_format))
+  for block in FLAGS.tensor_keep_prob_block_sizes:
+    block = int(block)
+    candidates["dropblock b%d, tensor keep_prob" % block] = (
+        lambda x, b=block: dropblock(x, keep_prob_var, b, training=True,
                                      data_format=data_format))
   return candidates
 
@@ -103,8 +114,9 @@ class _GraphRunner(object):
     with self.graph.as_default():
       x = tf.identity(tf.Variable(value, name="x"))
       upstream = tf.Variable(np.ones_like(value), name="upstream")
-      candidates = _candidates(block_sizes, data_format, keep_prob,
-                               tf.Variable(1.0, name="one"))
+      candidates = _candidates(
+          block_sizes, data_format, keep_prob, tf.Variable(1.0, name="one"),
+          tf.Variable(keep_prob, name="keep_prob"))
       self.names = list(candidates)
       self.ops = {}
       for name, fn in candidates.items():
@@ -128,8 +140,9 @@ class _EagerRunner(object):
                mode):
     self.x = tf2.constant(value)
     self.upstream = tf2.ones_like(self.x)
-    candidates = _candidates(block_sizes, data_format, keep_prob,
-                             tf2.Variable(1.0, name="one"))
+    candidates = _candidates(
+        block_sizes, data_format, keep_prob, tf2.Variable(1.0, name="one"),
+        tf2.Variable(keep_prob, name="keep_prob"))
     if mode in ("eager", "function"):
       candidates.update(
           _keras_cv_candidates(block_sizes, data_format, keep_prob))
@@ -241,6 +254,37 @@ def format_table(rows):
   return header + "\n".join(_format_row(r, names) for r in rows) + "\n"
 
 
+def format_xla_vs_graph(rows):
+  """A Markdown table of XLA time / graph-mode time of our ops (absolute).
+
+  Empty unless both modes ran. The two modes are timed at different
+  moments of the run, so this is noisier than the per-row ratios.
+  """
+  by_key = {(r["shape"], r["data_format"], r["mode"], r["pass"]): r
+            for r in rows}
+  lines, names = [], None
+  for (shape, data_format, mode, pass_name), xla in by_key.items():
+    graph = by_key.get((shape, data_format, "graph", pass_name))
+    if mode != "xla" or graph is None:
+      continue
+    if names is None:
+      names = [n for n in xla["ratios"] if n.startswith(("dropblock",
+                                                          "spatial_dropout"))]
+    cells = []
+    for name in names:
+      x, g = xla["ratios"].get(name), graph["ratios"].get(name)
+      cells.append("–" if x is None or g is None else "%.2f" % (
+          x * xla["dropout_ms"] / (g * graph["dropout_ms"])))
+    lines.append("| %s | %s | %s | %s |" % (shape, data_format, pass_name,
+                                            " | ".join(cells)))
+  if not lines:
+    return ""
+  header = ("| shape | format | pass | %s |\n" % " | ".join(names) +
+            "|---" * (3 + len(names)) + "|\n")
+  return ("XLA time / graph-mode time (absolute, same op):\n\n" + header +
+          "\n".join(lines) + "\n")
+
+
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError("Unexpected arguments: %s" % " ".join(argv[1:]))
@@ -264,6 +308,9 @@ def main(argv):
                        FLAGS.passes, FLAGS.keep_prob, FLAGS.repeats,
                        FLAGS.iters)
   table = format_table(rows)
+  xla_vs_graph = format_xla_vs_graph(rows)
+  if xla_vs_graph:
+    table += "\n" + xla_vs_graph
   print()
   print(table)
   if FLAGS.output:
