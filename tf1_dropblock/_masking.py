@@ -2,7 +2,9 @@
 
 `dropblock` and `spatial_dropout` differ only in how they draw the mask; this
 module does everything around it: argument checks, the name scope, dtype
-handling, the `training` switch, run-time assertions and the static shape.
+handling, the `training` switch, run-time assertions, the static shape, the
+noise key, and (in eager mode) one cached concrete function per
+configuration.
 """
 
 from tf1_dropblock import _checks
@@ -48,7 +50,7 @@ def select_scale(scale, factor):
 def apply_random_mask(x, keep_prob, training, scale, data_format, seed, name,
                       default_name, multiplier_fn, multiplier_args=(),
                       ranks=(4,), block_size=None):
-  """Validates the common arguments and applies `make_multiplier`'s mask.
+  """Validates the common arguments and applies `multiplier_fn`'s mask.
 
   Args:
     x: The input, converted here to a float tensor of a rank in `ranks`.
