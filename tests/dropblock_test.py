@@ -12,6 +12,7 @@ from tf1_dropblock.dropblock import _keep_mask_from_noise
 from tf1_dropblock.dropblock import _keep_mask_from_seed_positions
 from tf1_dropblock.dropblock import _sparse_seed_map
 from tf1_dropblock.dropblock import _SeedGeometry
+from tf1_dropblock.dropblock import _sliding_max
 
 
 MODES = _testing.MODES
@@ -156,6 +157,25 @@ class XlaTensorKeepProbTest(parameterized.TestCase, tf.test.TestCase):
     self.assertNear(np.mean(y == 0), expected, 5 * sd)
     self.assertTrue(numpy_reference.zeros_lie_in_full_blocks(
         y, block_size, data_format))
+
+
+class SlidingMaxTest(parameterized.TestCase, tf.test.TestCase):
+  """The doubling sliding max (XLA, channels-first) equals SAME pooling."""
+
+  @parameterized.parameters(*[(window, size) for window in range(2, 10)
+                              for size in (1, 2, 3, 7, 16)])
+  def test_matches_same_max_pool(self, window, size):
+    rng = np.random.RandomState(window * 100 + size)
+    values = np.where(rng.uniform(size=(3, size, size + 2, 1)) < 0.2,
+                      0.0, -1.0).astype(np.float32)
+    for axis in (1, 2):
+      ksize = [1, 1]
+      ksize[axis - 1] = window
+      expected = _testing.run("graph", lambda t, k=ksize: tf.nn.max_pool2d(
+          t, k, 1, "SAME"), values)
+      actual = _testing.run("graph", lambda t, a=axis: _sliding_max(
+          t, a, window), values)
+      self.assertAllEqual(actual, expected)
 
 
 class DropBlockTest(parameterized.TestCase, tf.test.TestCase):
