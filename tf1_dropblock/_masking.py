@@ -47,6 +47,22 @@ def select_scale(scale, factor):
   return tf.where(scale, factor, tf.ones_like(factor))
 
 
+def computed_once(tensor):
+  """`tensor`, written to a buffer once under XLA.
+
+  Left alone, XLA's CPU fusion duplicates cheap elementwise work into every
+  consumer of a full-size mask: the per-channel Philox noise of
+  `spatial_dropout` was recomputed for every element (a forward pass took
+  4-5x its graph-mode time), and DropBlock's last block-expansion step was
+  redone in the forward and again in the backward multiply (each 3-4x a
+  plain multiply). Reductions are not duplicated, so the value passes
+  through one: the max of the tensor and the dtype's lowest value.
+  """
+  lowest = tf.fill(tf.shape(tensor), tf.constant(tensor.dtype.min,
+                                                 tensor.dtype))
+  return tf.reduce_max(tf.stack([tensor, lowest], axis=-1), axis=-1)
+
+
 def apply_random_mask(x, keep_prob, training, scale, data_format, seed, name,
                       default_name, multiplier_fn, multiplier_args=(),
                       ranks=(4,), block_size=None):

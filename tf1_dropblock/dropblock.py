@@ -118,6 +118,10 @@ def _multiplier(shape, keep_prob, scale, key, data_format, block_size):
   neg_keep = _from_map_layout(
       _expand_blocks(seed_map, blocks, sliding=folded), shape, data_format,
       fold_channels=in_xla)
+  if folded:
+    # The sliding max is elementwise: without this XLA would redo its last
+    # step in each consumer (the count, the forward and backward multiply).
+    neg_keep = _masking.computed_once(neg_keep)
   if neg_keep.dtype == tf.int8:
     # Summed in int32, which XLA fuses into the reduction, rather than
     # through a float32 copy of the map (5-25 % faster under XLA).
@@ -355,10 +359,13 @@ def _seed_map_from_positions(flat, geometry, inside=None, dtype=tf.float32):
   index = index * depth + channel
   total = tf.reduce_prod(map_shape)
   if inside is not None:
-    index = tf.where(inside, index, tf.fill(tf.shape(index), total))
-    seed_map = tf.scatter_nd(index[:, None], tf.ones_like(index, dtype),
-                             tf.reshape(total + 1, [1]))[:total]
-    return tf.reshape(seed_map - tf.ones([], dtype), geometry.map_shape)
+    # Seeds are distinct, so adding 1 onto a -1 background makes each a 0;
+    # entries past the region add 0 to cell 0. XLA scatters in place.
+    background = tf.fill(tf.reshape(total, [1]), tf.constant(-1, dtype))
+    seed_map = tf.tensor_scatter_nd_add(
+        background, tf.where(inside, index, tf.zeros_like(index))[:, None],
+        tf.cast(inside, dtype))
+    return tf.reshape(seed_map, geometry.map_shape)
   # Indices are increasing (the flat order is kept), as SparseToDense
   # wants; it writes the -1 background and the seeds in one pass, far
   # faster than a scatter on CPU.

@@ -60,22 +60,8 @@ def _multiplier(shape, keep_prob, scale, key, data_format):
   keep = _keep_mask_from_noise(noise, keep_prob)
   multiplier = keep * _masking.select_scale(scale, 1.0 / keep_prob)
   if compat.in_xla_context():
-    multiplier = _computed_once(multiplier)
+    multiplier = _masking.computed_once(multiplier)
   return multiplier
-
-
-def _computed_once(tensor):
-  """`tensor`, written to a buffer once under XLA.
-
-  Left alone, XLA fuses the per-channel noise (Philox, expanded into many
-  cheap integer ops) into the full-size multiply and recomputes it for
-  every element: a forward pass took 4-5x its graph-mode time. XLA's CPU
-  fusion does not duplicate reductions, so the value is passed through
-  one: the max of the tensor and the dtype's lowest value.
-  """
-  lowest = tf.fill(tf.shape(tensor), tf.constant(tensor.dtype.min,
-                                                 tensor.dtype))
-  return tf.reduce_max(tf.stack([tensor, lowest], axis=-1), axis=-1)
 
 
 def _keep_mask_from_noise(noise, keep_prob):
