@@ -17,8 +17,9 @@ Candidates: `tf1_dropblock.dropblock` (per block size, and with keep_prob
 read from a variable), `tf1_dropblock.spatial_dropout`, `tf.nn.dropout` with
 noise_shape [N,1,1,C] (the spatial baseline), `x * 1.0` (the floor), and
 keras-cv's `DropBlock2D` (eager and `tf.function` only, when keras-cv is
-installed). When both graph and xla modes run, a second table gives the
-absolute XLA / graph-mode time of our ops.
+installed). All modes of one shape, format and pass are timed interleaved
+in the same loop; when both graph and xla modes run, a second table gives
+the absolute XLA / graph-mode time of our ops (and of the floor).
 """
 
 import json
@@ -185,7 +186,9 @@ def _time(runner, names, repeats, iters):
       runner(name)
     except Exception as e:  # pylint: disable=broad-except
       failed[name] = (None, None)
-      sys.stderr.write("%s fails: %s\n" % (name, str(e).splitlines()[0]))
+      sys.stderr.write("%s fails: %s\n" % (
+          " ".join(name) if isinstance(name, tuple) else name,
+          str(e).splitlines()[0]))
   names = [name for name in names if name not in failed]
   samples = {name: [] for name in names}
   for _ in range(repeats):
@@ -202,35 +205,44 @@ def _time(runner, names, repeats, iters):
 
 def run_benchmark(shapes, data_formats, block_sizes, modes, passes,
                   keep_prob, repeats, iters, stream=sys.stdout):
-  """Returns a list of row dicts, printing progress to `stream`."""
+  """Returns a list of row dicts, printing progress to `stream`.
+
+  For one shape, format and pass, the candidates of every mode are timed
+  interleaved in one loop, so that ratios across modes (the XLA / graph
+  table) compare times taken moments apart, not minutes apart.
+  """
   rows = []
   rng = np.random.RandomState(0)
+  modes = [m for m in modes if m == "graph" or compat.IS_TF2]
   for shape in shapes:
     for data_format in data_formats:
       nhwc = rng.normal(size=shape).astype(np.float32)
       value = nhwc if data_format == "NHWC" else nhwc.transpose(0, 3, 1, 2)
-      for mode in modes:
-        if mode != "graph" and not compat.IS_TF2:
-          continue
-        for pass_name in passes:
-          backward = pass_name == "forward_backward"
+      for pass_name in passes:
+        backward = pass_name == "forward_backward"
+        runners = {}
+        for mode in modes:
           if mode == "graph":
-            runner = _GraphRunner(value, block_sizes, data_format,
-                                  keep_prob, backward)
+            runners[mode] = _GraphRunner(value, block_sizes, data_format,
+                                         keep_prob, backward)
           else:
-            runner = _EagerRunner(value, block_sizes, data_format,
-                                  keep_prob, backward, mode)
-          candidates = runner.names
-          timings = _time(runner, list(candidates), repeats, iters)
-          base = timings["tf.nn.dropout"][0]
+            runners[mode] = _EagerRunner(value, block_sizes, data_format,
+                                         keep_prob, backward, mode)
+        keys = [(mode, name) for mode in modes for name in runners[mode].names]
+        timings = _time(lambda key: runners[key[0]](key[1]), keys, repeats,
+                        iters)
+        for mode in modes:
+          names = runners[mode].names
+          base = timings[(mode, "tf.nn.dropout")][0]
           row = {"shape": "x".join(map(str, shape)),
                  "data_format": data_format, "mode": mode,
                  "pass": pass_name, "dropout_ms": base * 1e3,
-                 "ratios": {n: None if t is None else t / base
-                            for n, (t, _) in timings.items()},
-                 "spread": {n: s for n, (_, s) in timings.items()}}
+                 "ratios": {n: None if timings[(mode, n)][0] is None
+                            else timings[(mode, n)][0] / base
+                            for n in names},
+                 "spread": {n: timings[(mode, n)][1] for n in names}}
           rows.append(row)
-          stream.write(_format_row(row, list(candidates)) + "\n")
+          stream.write(_format_row(row, names) + "\n")
           stream.flush()
   return rows
 
@@ -257,8 +269,8 @@ def format_table(rows):
 def format_xla_vs_graph(rows):
   """A Markdown table of XLA time / graph-mode time of our ops (absolute).
 
-  Empty unless both modes ran. The two modes are timed at different
-  moments of the run, so this is noisier than the per-row ratios.
+  Empty unless both modes ran. The last column, the floor `x * 1.0`, is
+  XLA's own fixed cost per call against graph mode's.
   """
   by_key = {(r["shape"], r["data_format"], r["mode"], r["pass"]): r
             for r in rows}
@@ -270,6 +282,7 @@ def format_xla_vs_graph(rows):
     if names is None:
       names = [n for n in xla["ratios"] if n.startswith(("dropblock",
                                                           "spatial_dropout"))]
+      names.append("x * 1.0")
     cells = []
     for name in names:
       x, g = xla["ratios"].get(name), graph["ratios"].get(name)
