@@ -273,6 +273,25 @@ class DropBlockTest(parameterized.TestCase, tf.test.TestCase):
     self.assertAllClose(y[y != 0], np.full(np.count_nonzero(y),
                                            2.0 * y.size / np.count_nonzero(y)))
 
+  @parameterized.named_parameters(
+      ("_%s_%s" % (mode, data_format), mode, data_format, shape)
+      for mode in _testing.MODES
+      for data_format, shape in (("NHWC", (2, 9, 13, 5)),
+                                 ("NCHW", (2, 5, 9, 13)),
+                                 ("NWC", (3, 29, 4)), ("NCW", (3, 4, 29))))
+  def test_scale_counts_kept_units_in_every_layout(self, mode, data_format,
+                                                   shape):
+    # Under XLA the count is summed along one spatial axis first; it must
+    # still be the count over the whole tensor.
+    x = np.full(shape, 3.0, np.float32)
+    y = _testing.run(mode, lambda t: dropblock(
+        t, 0.7, 3, True, data_format=data_format), x, graph_seed=5)
+    kept = np.count_nonzero(y)
+    self.assertGreater(kept, 0)
+    self.assertLess(kept, y.size)
+    self.assertAllClose(y[y != 0], np.full(kept, 3.0 * y.size / kept),
+                        rtol=1e-6)
+
   @parameterized.named_parameters(*_testing.mode_parameters())
   def test_all_dropped_gives_zeros_not_nan(self, mode):
     # On 1x1 maps the only seed covers the map and gamma = 1 - keep_prob,
