@@ -352,8 +352,7 @@ def _seed_map_from_positions(flat, geometry, inside=None, dtype=tf.float32):
       [N, valid..., C], row-major.
     geometry: A `_SeedGeometry`.
     inside: Optional bool mask of `flat`; entries where it is False are no
-      seeds (the static-size form XLA needs): they are written to a dummy
-      cell past the end, which is then cut off.
+      seeds (the static-size form XLA needs): they add 0 to cell 0.
     dtype: The map's dtype.
   """
   map_shape = tf.cast(geometry.map_shape, tf.int64)
@@ -371,12 +370,15 @@ def _seed_map_from_positions(flat, geometry, inside=None, dtype=tf.float32):
   index = index * depth + channel
   total = tf.reduce_prod(map_shape)
   if inside is not None:
-    # Seeds are distinct, so adding 1 onto a -1 background makes each a 0;
-    # entries past the region add 0 to cell 0. XLA scatters in place.
-    background = tf.fill(tf.reshape(total, [1]), tf.constant(-1, dtype))
-    seed_map = tf.tensor_scatter_nd_add(
-        background, tf.where(inside, index, tf.zeros_like(index))[:, None],
-        tf.cast(inside, dtype))
+    # Seeds are distinct, so adding 1 onto a -1 background makes each a 0
+    # (XLA scatters in place); entries past the region add 0 to cell 0. An
+    # empty map gets one cell to scatter into (XLA refuses an empty one),
+    # cut off again; for any other map the slice is a no-op.
+    background = tf.fill(tf.reshape(tf.maximum(total, 1), [1]),
+                         tf.constant(-1, dtype))
+    index = tf.where(inside, index, tf.zeros_like(index))
+    seed_map = tf.tensor_scatter_nd_add(background, index[:, None],
+                                        tf.cast(inside, dtype))[:total]
     return tf.reshape(seed_map, geometry.map_shape)
   # Indices are increasing (the flat order is kept), as SparseToDense
   # wants; it writes the -1 background and the seeds in one pass, far
