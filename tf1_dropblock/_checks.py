@@ -11,6 +11,7 @@ import numbers
 
 import numpy as np
 
+from tf1_dropblock import compat
 from tf1_dropblock.compat import tf
 
 # Canonical layouts by rank; "channels_last"/"channels_first" pick by rank.
@@ -127,7 +128,7 @@ def check_keep_prob(keep_prob, arg_name="keep_prob"):
     TypeError: If `keep_prob` is neither a real number nor a tensor.
     ValueError: If a Python `keep_prob` is NaN or outside (0, 1].
   """
-  if tf.is_tensor(keep_prob) or isinstance(keep_prob, tf.Variable):
+  if compat.is_tensor(keep_prob) or isinstance(keep_prob, tf.Variable):
     return keep_prob
   if not is_python_number(keep_prob):
     raise TypeError(
@@ -151,7 +152,7 @@ def check_bool_arg(value, arg_name, allow_none=False):
     return None
   if isinstance(value, (bool, np.bool_)):
     return bool(value)
-  if tf.is_tensor(value) or isinstance(value, tf.Variable):
+  if compat.is_tensor(value) or isinstance(value, tf.Variable):
     return value
   raise TypeError(
       "`%s` must be a Python bool%s or a scalar bool tensor. "
@@ -162,7 +163,7 @@ def check_bool_arg(value, arg_name, allow_none=False):
 
 def convert_bool_tensor(value, arg_name):
   """Converts a bool tensor argument, checking its dtype and rank."""
-  if not tf.is_tensor(value) and not isinstance(value, tf.Variable):
+  if not compat.is_tensor(value) and not isinstance(value, tf.Variable):
     return value
   value = tf.convert_to_tensor(value, name=arg_name)
   if value.dtype != tf.bool:
@@ -220,7 +221,7 @@ def convert_keep_prob(keep_prob, dtype):
     run-time checks that it is a scalar in (0, 1]; for a Python number it is
     empty (it was checked by `check_keep_prob`).
   """
-  if not tf.is_tensor(keep_prob) and not isinstance(keep_prob, tf.Variable):
+  if not compat.is_tensor(keep_prob) and not isinstance(keep_prob, tf.Variable):
     return tf.constant(keep_prob, dtype=dtype, name="keep_prob"), []
   keep_prob = tf.convert_to_tensor(keep_prob, name="keep_prob")
   if not (keep_prob.dtype.is_floating or keep_prob.dtype.is_integer):
