@@ -144,10 +144,11 @@ def _sum_of_int8_map(values, axis):
 
   Summed in one step, XLA's CPU backend wrote an int32 copy of the whole
   map and reduced it through a reduce-window: the count alone took 35-70 %
-  of the op's fusion time (profiled at four shapes). Summing along one spatial axis first (in int32, widening
-  fused) and then the rest avoids both. The second sum is float32, which
-  also keeps XLA from merging the two into one; it is exact below 2^24 kept
-  units and, beyond that, as exact as graph mode's float32 count.
+  of the op's fusion time (profiled at four shapes). Summing along one
+  spatial axis first (in int32, widening fused) and then the rest avoids
+  both. The second sum is float32, which also keeps XLA from merging the
+  two into one; it is exact below 2^24 kept units and, beyond that, as
+  exact as graph mode's float32 count.
   """
   partial = tf.reduce_sum(tf.cast(values, tf.int32), axis=axis)
   return tf.reduce_sum(tf.cast(partial, tf.float32))
