@@ -118,7 +118,7 @@ def _multiplier(shape, keep_prob, scale, key, data_format, block_size):
   neg_keep = _from_map_layout(
       _expand_blocks(seed_map, blocks, sliding=folded), shape, data_format,
       fold_channels=in_xla)
-  if folded:
+  if folded and max(blocks) > 1:
     # The sliding max is elementwise: without this XLA would redo its last
     # step in each consumer (the count, the forward and backward multiply).
     neg_keep = _masking.computed_once(neg_keep)
