@@ -1,8 +1,24 @@
 r"""Time DropBlock and peers as ratios to `tf.nn.dropout` on the same tensors.
 
-    python benchmarks/bench.py                       # the README table
-    python benchmarks/bench.py --shapes=32x56x56x64 --modes=graph \
-        --block_sizes=7 --repeats=9 --output=/tmp/bench
+    python benchmarks/bench.py                       # grid + 6 random shapes
+    python benchmarks/bench.py --shapes=32x56x56x64 --modes=graph,feed \
+        --block_sizes=7 --random_shapes=0 --repeats=9 --output=/tmp/bench
+
+Modes: "feed" is the blog's own call in a TF1 `Session` - `x`, `keep_prob`
+and `training` are placeholders fed on every run (on TF 2.x with v2
+behaviour disabled, in a child process, since that switch is process-wide);
+"graph" builds on variables in a `tf.Graph` (TF 2.x control flow when on
+TF 2.x); "function" and "xla" are `tf.function`s (XLA-compiled); "eager"
+calls the ops directly. Every dropblock and spatial_dropout candidate runs
+twice: with a Python `keep_prob` and `training=True`, and "tensors": with
+both as tensors (placeholders in feed mode, variables elsewhere), as
+legacy code and schedules pass them.
+
+Shapes: the default grid spans N 1-64, square maps 7-224 and non-square
+ones, C 8-2048 (0.1-13 M elements); every run adds `--random_shapes`
+shapes drawn from those ranges with a printed seed (`--shape_seed` to
+repeat a draw), so no run can be tuned to a fixed list. The summary gives
+the worst and the median ratio over all cells of each mode and format.
 
 For every shape, data format, execution mode and pass (forward, or forward
 and backward), every candidate is built on the same input tensor and timed
@@ -23,8 +39,11 @@ the absolute XLA / graph-mode time of our ops (and of the floor).
 """
 
 import json
+import os
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 
 from absl import app
@@ -38,20 +57,34 @@ from tf1_dropblock import spatial_dropout
 from tf1_dropblock.compat import tf
 
 FLAGS = flags.FLAGS
-DEFAULT_SHAPES = ("32x56x56x64,16x28x28x256,8x14x14x512,64x7x7x2048,"
-                  "16x48x48x32")
-MODES = ("graph", "function", "xla", "eager")
+# N in {1, 4, 16, 64}, maps 7-224 (square and not), C in {8 ... 2048}.
+DEFAULT_SHAPES = (
+    "64x7x7x2048,1x7x7x2048,16x7x7x1024,16x14x14x1024,4x14x14x256,"
+    "16x28x28x256,64x28x28x64,16x56x56x64,64x56x56x32,4x112x112x32,"
+    "16x112x112x16,1x224x224x8,4x224x224x16,16x224x224x8,16x32x48x64,"
+    "4x60x80x32,1x120x160x64,16x24x40x256")
+MODES = ("feed", "graph", "function", "xla", "eager")
 PASSES = ("forward", "forward_backward")
+# The ranges random shapes are drawn from.
+RANDOM_BATCHES = (1, 4, 16, 64)
+RANDOM_CHANNELS = (8, 16, 32, 64, 256, 1024, 2048)
+RANDOM_SIDES = (7, 224)
+RANDOM_ELEMENTS = (1e5, 13e6)
 
 flags.DEFINE_list("shapes", DEFAULT_SHAPES, "NxHxWxC shapes (given in NHWC "
                   "order; NCHW runs transpose them).")
 flags.DEFINE_list("data_formats", ["NHWC", "NCHW"], "NHWC and/or NCHW.")
-flags.DEFINE_list("block_sizes", ["3", "5", "7"], "DropBlock block sizes.")
-flags.DEFINE_list("tensor_keep_prob_block_sizes", ["5"], "Block sizes at "
-                  "which dropblock also runs with keep_prob read from a "
-                  "variable (a schedule's case) instead of a Python float.")
+flags.DEFINE_integer("random_shapes", 6, "Shapes drawn at random from the "
+                     "grid's ranges and added to --shapes.", lower_bound=0)
+flags.DEFINE_integer("shape_seed", None, "Seed of the random shapes "
+                     "(default: drawn from the clock and printed).")
+flags.DEFINE_list("block_sizes", ["1", "3", "5", "7", "9"],
+                  "DropBlock block sizes.")
 flags.DEFINE_list("modes", list(MODES), "Any of: %s." % ", ".join(MODES))
-flags.DEFINE_list("passes", list(PASSES), "Any of: %s." % ", ".join(PASSES))
+flags.DEFINE_list("passes", ["forward_backward"], "Any of: %s."
+                  % ", ".join(PASSES))
+flags.DEFINE_bool("feed_child", False, "Internal: this process runs only "
+                  "the feed mode, with v2 behaviour disabled.")
 flags.DEFINE_float("keep_prob", 0.9, "keep_prob of every candidate.")
 flags.DEFINE_integer("repeats", 7, "Timed repeats per candidate (best is "
                      "kept).", lower_bound=1)
@@ -61,12 +94,15 @@ flags.DEFINE_bool("keras_cv", True, "Include keras-cv's DropBlock2D if it is "
                   "installed.")
 
 
-def _candidates(block_sizes, data_format, keep_prob, one, keep_prob_var):
+def _candidates(block_sizes, data_format, keep_prob, one, keep_prob_tensor,
+                training_tensor):
   """{name: fn(x) -> y} for one data format.
 
-  `one` is a scalar variable holding 1.0: multiplying by a constant 1.0
+  `one` is a scalar tensor holding 1.0: multiplying by a constant 1.0
   would be optimised away, and the floor must do real work.
-  `keep_prob_var` is a variable holding `keep_prob`.
+  `keep_prob_tensor` and `training_tensor` hold `keep_prob` and True
+  (placeholders in feed mode, variables otherwise); the baseline takes
+  the tensor keep_prob, as the blog trainer's `tf.nn.dropout` line does.
   """
   def noise_shape(x):
     shape = tf.shape(x)
@@ -75,21 +111,24 @@ def _candidates(block_sizes, data_format, keep_prob, one, keep_prob_var):
     return tf.stack([shape[0], shape[1], 1, 1])
 
   candidates = {
-      "tf.nn.dropout": lambda x: tf2.nn.dropout(x, rate=1 - keep_prob),
+      "tf.nn.dropout": lambda x: tf2.nn.dropout(
+          x, rate=1 - keep_prob_tensor),
       "x * 1.0": lambda x: x * one,
       "dropout noise_shape=[N,1,1,C]": lambda x: tf2.nn.dropout(
-          x, rate=1 - keep_prob, noise_shape=noise_shape(x)),
+          x, rate=1 - keep_prob_tensor, noise_shape=noise_shape(x)),
       "spatial_dropout": lambda x: spatial_dropout(
           x, keep_prob, training=True, data_format=data_format),
+      "spatial_dropout, tensors": lambda x: spatial_dropout(
+          x, keep_prob_tensor, training=training_tensor,
+          data_format=data_format),
   }
   for block in block_sizes:
     candidates["dropblock b%d" % block] = (
         lambda x, b=block: dropblock(x, keep_prob, b, training=True,
                                      data_format=data_format))
-  for block in FLAGS.tensor_keep_prob_block_sizes:
-    block = int(block)
-    candidates["dropblock b%d, tensor keep_prob" % block] = (
-        lambda x, b=block: dropblock(x, keep_prob_var, b, training=True,
+    candidates["dropblock b%d, tensors" % block] = (
+        lambda x, b=block: dropblock(x, keep_prob_tensor, b,
+                                     training=training_tensor,
                                      data_format=data_format))
   return candidates
 
@@ -108,16 +147,34 @@ def _keras_cv_candidates(block_sizes, data_format, keep_prob):
 
 
 class _GraphRunner(object):
-  """Builds every candidate in one graph; times `sess.run` of its ops."""
+  """Builds every candidate in one graph; times `sess.run` of its ops.
 
-  def __init__(self, value, block_sizes, data_format, keep_prob, backward):
+  With `feed`, `x`, `keep_prob` and `training` are placeholders fed on
+  every run (the blog's call); else the input and the tensors are
+  variables.
+  """
+
+  def __init__(self, value, block_sizes, data_format, keep_prob, backward,
+               feed=False):
     self.graph = tf.Graph()
     with self.graph.as_default():
-      x = tf.identity(tf.Variable(value, name="x"))
-      upstream = tf.Variable(np.ones_like(value), name="upstream")
-      candidates = _candidates(
-          block_sizes, data_format, keep_prob, tf.Variable(1.0, name="one"),
-          tf.Variable(keep_prob, name="keep_prob"))
+      if feed:
+        x = tf.placeholder(tf.float32, [None] * 4, name="x")
+        upstream = tf.placeholder(tf.float32, [None] * 4, name="upstream")
+        keep_prob_tensor = tf.placeholder(tf.float32, [], name="keep_prob")
+        training = tf.placeholder(tf.bool, [], name="training")
+        one = tf.placeholder(tf.float32, [], name="one")
+        self.feed = {x: value, upstream: np.ones_like(value),
+                     keep_prob_tensor: keep_prob, training: True, one: 1.0}
+      else:
+        x = tf.identity(tf.Variable(value, name="x"))
+        upstream = tf.Variable(np.ones_like(value), name="upstream")
+        keep_prob_tensor = tf.Variable(keep_prob, name="keep_prob")
+        training = tf.Variable(True, name="training")
+        one = tf.Variable(1.0, name="one")
+        self.feed = None
+      candidates = _candidates(block_sizes, data_format, keep_prob, one,
+                               keep_prob_tensor, training)
       self.names = list(candidates)
       self.ops = {}
       for name, fn in candidates.items():
@@ -131,7 +188,7 @@ class _GraphRunner(object):
     self.sess.run(init)
 
   def __call__(self, name):
-    self.sess.run(self.ops[name])
+    self.sess.run(self.ops[name], self.feed)
 
 
 class _EagerRunner(object):
@@ -143,7 +200,8 @@ class _EagerRunner(object):
     self.upstream = tf2.ones_like(self.x)
     candidates = _candidates(
         block_sizes, data_format, keep_prob, tf2.Variable(1.0, name="one"),
-        tf2.Variable(keep_prob, name="keep_prob"))
+        tf2.Variable(keep_prob, name="keep_prob"),
+        tf2.Variable(True, name="training"))
     if mode in ("eager", "function"):
       candidates.update(
           _keras_cv_candidates(block_sizes, data_format, keep_prob))
@@ -213,7 +271,7 @@ def run_benchmark(shapes, data_formats, block_sizes, modes, passes,
   """
   rows = []
   rng = np.random.RandomState(0)
-  modes = [m for m in modes if m == "graph" or compat.IS_TF2]
+  modes = [m for m in modes if m in ("graph", "feed") or compat.IS_TF2]
   for shape in shapes:
     for data_format in data_formats:
       nhwc = rng.normal(size=shape).astype(np.float32)
@@ -222,9 +280,10 @@ def run_benchmark(shapes, data_formats, block_sizes, modes, passes,
         backward = pass_name == "forward_backward"
         runners = {}
         for mode in modes:
-          if mode == "graph":
+          if mode in ("graph", "feed"):
             runners[mode] = _GraphRunner(value, block_sizes, data_format,
-                                         keep_prob, backward)
+                                         keep_prob, backward,
+                                         feed=(mode == "feed"))
           else:
             runners[mode] = _EagerRunner(value, block_sizes, data_format,
                                          keep_prob, backward, mode)
@@ -298,6 +357,65 @@ def format_xla_vs_graph(rows):
           "\n".join(lines) + "\n")
 
 
+def random_shapes(count, seed):
+  """`count` NHWC shapes drawn from the grid's ranges (half of them square)."""
+  rng = np.random.RandomState(seed)
+  shapes = []
+  while len(shapes) < count:
+    n = int(rng.choice(RANDOM_BATCHES))
+    c = int(rng.choice(RANDOM_CHANNELS))
+    h = int(rng.randint(RANDOM_SIDES[0], RANDOM_SIDES[1] + 1))
+    w = h if rng.uniform() < 0.5 else int(
+        rng.randint(RANDOM_SIDES[0], RANDOM_SIDES[1] + 1))
+    if RANDOM_ELEMENTS[0] <= n * h * w * c <= RANDOM_ELEMENTS[1]:
+      shapes.append((n, h, w, c))
+  return shapes
+
+
+def summarise(rows):
+  """A Markdown table: median and worst ratio per mode, format, candidate."""
+  groups = {}
+  for row in rows:
+    for name, ratio in row["ratios"].items():
+      if ratio is not None:
+        groups.setdefault((row["mode"], row["data_format"], name), []).append(
+            (ratio, row["shape"], row["pass"]))
+  lines = ["| mode | format | candidate | cells | median | worst | worst at |",
+           "|---|---|---|---|---|---|---|"]
+  for (mode, data_format, name), cells in groups.items():
+    if name == "tf.nn.dropout":
+      continue
+    ratios = [r for r, _, _ in cells]
+    worst = max(cells)
+    lines.append("| %s | %s | %s | %d | %.2f | %.2f | %s %s |" % (
+        mode, data_format, name, len(cells), statistics.median(ratios),
+        worst[0], worst[1], worst[2]))
+  return "\n".join(lines) + "\n"
+
+
+def _run_feed_child(shapes, stream=sys.stdout):
+  """Runs the feed mode in a child process with v2 behaviour disabled."""
+  with tempfile.TemporaryDirectory() as tmp:
+    output = os.path.join(tmp, "feed")
+    args = [sys.executable, os.path.abspath(__file__), "--feed_child",
+            "--modes=feed", "--random_shapes=0",
+            "--shapes=" + ",".join("x".join(map(str, s)) for s in shapes),
+            "--output=" + output]
+    for name in ("data_formats", "block_sizes", "passes"):
+      args.append("--%s=%s" % (name, ",".join(getattr(FLAGS, name))))
+    for name in ("keep_prob", "repeats", "iters"):
+      args.append("--%s=%s" % (name, getattr(FLAGS, name)))
+    subprocess.run(args, check=True, stdout=stream, stderr=subprocess.DEVNULL)
+    with open(output + ".json") as f:
+      return json.load(f)["rows"]
+
+
+def _write_atomically(path, text):
+  with open(path + ".tmp", "w") as f:
+    f.write(text)
+  os.replace(path + ".tmp", path)
+
+
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError("Unexpected arguments: %s" % " ".join(argv[1:]))
@@ -315,25 +433,47 @@ def main(argv):
   if any(len(s) != 4 for s in shapes):
     raise app.UsageError("--shapes must be NxHxWxC. Received: %s"
                          % FLAGS.shapes)
-  print("TensorFlow %s; ratios of best-of-%d times to tf.nn.dropout; "
-        "keep_prob %.2f" % (compat.VERSION, FLAGS.repeats, FLAGS.keep_prob))
-  rows = run_benchmark(shapes, FLAGS.data_formats, block_sizes, FLAGS.modes,
-                       FLAGS.passes, FLAGS.keep_prob, FLAGS.repeats,
-                       FLAGS.iters)
+  if FLAGS.random_shapes:
+    seed = (FLAGS.shape_seed if FLAGS.shape_seed is not None
+            else int(time.time()) % 100000)
+    drawn = random_shapes(FLAGS.random_shapes, seed)
+    print("Random shapes (--shape_seed=%d): %s" % (
+        seed, ", ".join("x".join(map(str, s)) for s in drawn)))
+    shapes += drawn
+  print("TensorFlow %s%s; ratios of best-of-%d times to tf.nn.dropout; "
+        "keep_prob %.2f" % (compat.VERSION, " (v2 behaviour disabled)"
+                            if FLAGS.feed_child else "", FLAGS.repeats,
+                            FLAGS.keep_prob))
+  sys.stdout.flush()
+  modes = list(FLAGS.modes)
+  rows = []
+  if "feed" in modes and compat.IS_TF2 and not FLAGS.feed_child:
+    modes.remove("feed")
+    print("feed mode (child process, v2 behaviour disabled):")
+    sys.stdout.flush()
+    rows += _run_feed_child(shapes)
+  if modes:
+    rows += run_benchmark(shapes, FLAGS.data_formats, block_sizes, modes,
+                          FLAGS.passes, FLAGS.keep_prob, FLAGS.repeats,
+                          FLAGS.iters)
   table = format_table(rows)
   xla_vs_graph = format_xla_vs_graph(rows)
   if xla_vs_graph:
     table += "\n" + xla_vs_graph
-  print()
-  print(table)
+  table += "\nWorst and median over cells:\n\n" + summarise(rows)
+  if not FLAGS.feed_child:
+    print()
+    print(table)
   if FLAGS.output:
-    with open(FLAGS.output + ".md", "w") as f:
-      f.write(table)
-    with open(FLAGS.output + ".json", "w") as f:
-      json.dump({"tf_version": compat.VERSION, "keep_prob": FLAGS.keep_prob,
-                 "repeats": FLAGS.repeats, "iters": FLAGS.iters,
-                 "rows": rows}, f, indent=1)
+    _write_atomically(FLAGS.output + ".md", table)
+    _write_atomically(FLAGS.output + ".json", json.dumps(
+        {"tf_version": compat.VERSION, "keep_prob": FLAGS.keep_prob,
+         "repeats": FLAGS.repeats, "iters": FLAGS.iters,
+         "shapes": ["x".join(map(str, s)) for s in shapes], "rows": rows},
+        indent=1))
 
 
 if __name__ == "__main__":
+  if "--feed_child" in sys.argv:
+    tf.disable_v2_behavior()
   app.run(main)

@@ -29,7 +29,7 @@ flags.DEFINE_string("test_dir", "", "Folder of held-out PNG/JPEG/BMP images "
                     "(e.g. Set5). Default: bundled photos (%s)."
                     % ", ".join(sr_lib.BUNDLED_TEST))
 flags.DEFINE_enum("scale", "2", ["2", "3", "4"], "Upscaling factor.")
-flags.DEFINE_list("arms", list(sr_lib.ARMS),
+flags.DEFINE_list("arms", list(sr_lib.DEFAULT_ARMS),
                   "Comma list of arms from: %s." % ", ".join(sr_lib.ARMS))
 flags.DEFINE_float("keep_prob", 0.9, "keep_prob of the regulariser, in (0, 1].")
 flags.DEFINE_integer("block_size", 3, "DropBlock block size.", lower_bound=1)

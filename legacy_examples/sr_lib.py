@@ -29,7 +29,8 @@ import tf1_dropblock
 from tf1_dropblock import compat
 from tf1_dropblock.compat import tf
 
-ARMS = ("none", "dropblock", "spatial_dropout")
+ARMS = ("none", "dropout", "dropblock", "spatial_dropout")
+DEFAULT_ARMS = ("none", "dropblock", "spatial_dropout")
 PLACEMENTS = ("last", "all")
 SCHEDULES = ("constant", "linear")
 
@@ -57,7 +58,7 @@ class Config:
   data_dir: str = ""
   test_dir: str = ""
   scale: int = 2
-  arms: tuple = ARMS
+  arms: tuple = DEFAULT_ARMS
   keep_prob: float = 0.9
   block_size: int = 3
   placement: str = "last"
@@ -382,6 +383,13 @@ def build_network(lr, training, keep_prob, config, arm, seed):
     if arm == "none":
       return features
     op_seed = _seed_for(name, seed)
+    if arm == "dropout":
+      # Element-wise dropout, the line the blog replaced, switched off when
+      # not training like the other arms.
+      return compat.smart_cond(
+          training, lambda: tf.nn.dropout(features, rate=1.0 - keep_prob,
+                                          seed=op_seed, name=name),
+          lambda: features)
     if arm == "dropblock":
       return tf1_dropblock.dropblock(features, keep_prob, config.block_size,
                                      training=training, seed=op_seed,

@@ -10,8 +10,8 @@ from tf1_dropblock import dropblock
 from tf1_dropblock.compat import tf
 from tf1_dropblock.dropblock import _keep_mask_from_noise
 from tf1_dropblock.dropblock import _keep_mask_from_seed_positions
-from tf1_dropblock.dropblock import _sparse_seed_map
-from tf1_dropblock.dropblock import _SeedGeometry
+from tf1_dropblock._blocks import BlockGeometry
+from tf1_dropblock._seeds import sparse_seed_positions
 from tf1_dropblock.dropblock import _sliding_max
 
 
@@ -96,20 +96,27 @@ class KeepMaskFromSeedPositionsTest(parameterized.TestCase, tf.test.TestCase):
       self.assertAllEqual(actual, expected, msg=mode)
 
 
-class SparseSeedSamplerTest(tf.test.TestCase):
+class SparseSeedSamplerTest(parameterized.TestCase, tf.test.TestCase):
   """Seeds drawn from geometric gaps are i.i.d. Bernoulli(gamma)."""
 
-  def test_seed_count_and_positions_are_bernoulli(self):
+  @parameterized.named_parameters(
+      ("static", False), ("tensor_gamma_and_shape", True))
+  def test_seed_count_and_positions_are_bernoulli(self, tensors):
     runs, gamma = 2000, 0.05
     with tf.Graph().as_default():
       tf.set_random_seed(3)
-      shape = tf.constant([2, 6, 7, 3])  # 126 cells; 4x5 valid seed region
-      geometry = _SeedGeometry(shape, (3, 3))
+      dims = [2, 6, 7, 3]  # 126 cells; 4x5 valid seed region
+      if tensors:
+        dims = tf.unstack(tf.placeholder_with_default(
+            tf.constant(dims, tf.int64), [None]), num=4)
+      geometry = BlockGeometry(dims, "NHWC", (3, 3))
+      gamma_value = (tf.placeholder_with_default(
+          tf.constant(gamma, tf.float64), []) if tensors else gamma)
       # 32 maps per run, so each session.run gives 32 independent samples.
       keys = [tf.random.uniform([2], -2 ** 31, 2 ** 31 - 1, tf.int32, seed=i)
               for i in range(8)]
-      seed_maps = [_sparse_seed_map(geometry, tf.constant(gamma), key)
-                   for key in keys]
+      seed_maps = [geometry.seed_map(sparse_seed_positions(
+          geometry.num_valid_cells, gamma_value, key)) for key in keys]
       with tf.Session() as sess:
         samples = np.concatenate(
             [np.stack(sess.run(seed_maps)) for _ in range(runs // 8)])
@@ -132,6 +139,18 @@ class SparseSeedSamplerTest(tf.test.TestCase):
     expected = len(seeds) * gamma
     chi2 = np.sum((per_cell - expected) ** 2 / (expected * (1 - gamma)))
     self.assertLess(chi2, 119 + 5 * 15.4)
+
+  def test_draws_cover_the_region(self):
+    # The draw count exceeds the region's seed count with overwhelming
+    # probability (module docstring); here at several means it must be at
+    # least the mean plus 10 sd of Binomial(n, gamma).
+    from tf1_dropblock._seeds import max_draws  # pylint: disable=g-import-not-at-top
+    for cells, gamma in ((10, 0.5), (10 ** 4, 1e-3), (10 ** 7, 0.01),
+                         (10 ** 6, 0.9)):
+      mean = cells * gamma
+      self.assertGreaterEqual(
+          max_draws(float(mean)),
+          mean + 10 * np.sqrt(mean * (1 - gamma)) + 32)
 
 
 class XlaTensorKeepProbTest(parameterized.TestCase, tf.test.TestCase):
@@ -220,6 +239,9 @@ class DropBlockTest(parameterized.TestCase, tf.test.TestCase):
       ("nonsquare_rect", (8, 20, 36, 8), (3, 5), 0.8, "NHWC"),
       ("even_block", (8, 24, 17, 8), 4, 0.7, "NCHW"),
       ("block_bigger_than_map", (64, 3, 4, 16), 7, 0.75, "NHWC"),
+      ("block_one_NHWC", (8, 12, 10, 8), 1, 0.8, "NHWC"),
+      ("block_one_NCHW", (8, 12, 10, 8), 1, 0.6, "NCHW"),
+      ("block_one_by_five", (8, 12, 20, 8), (1, 5), 0.8, "NCHW"),
   )
   def test_dropped_fraction_matches_exact_expectation(
       self, shape, block_size, keep_prob, data_format):
@@ -242,6 +264,15 @@ class DropBlockTest(parameterized.TestCase, tf.test.TestCase):
           data_format=data_format, seed=1), x, graph_seed=7)
       dropped = np.mean(y == 0)
       self.assertNear(dropped, expected, 5 * sd, msg=mode)
+    # Static shapes take other code paths (Python gamma and shape
+    # arithmetic) than placeholders of unknown shape.
+    with tf.Graph().as_default():
+      tf.set_random_seed(7)
+      y = dropblock(tf.constant(x), keep_prob, block_size, True,
+                    scale=False, data_format=data_format, seed=1)
+      with tf.Session() as sess:
+        self.assertNear(np.mean(sess.run(y) == 0), expected, 5 * sd,
+                        msg="static shape")
     if (h, w, block_size) == (56, 56, 7):
       self.assertNear(expected, 0.0946, 1e-4)
       self.assertLess(expected, 1 - keep_prob)

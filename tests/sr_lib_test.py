@@ -173,12 +173,32 @@ class SeedingTest(tf.test.TestCase):
     other_seed = model.initial_weights()
     model.close()
     self.assertGreater(len(weights["none"]), 4)
-    for arm in ("dropblock", "spatial_dropout"):
+    for arm in ("dropout", "dropblock", "spatial_dropout"):
       self.assertEqual(sorted(weights[arm]), sorted(weights["none"]))
       for name, value in weights["none"].items():
         self.assertAllEqual(weights[arm][name], value, msg=name)
     self.assertNotAllClose(other_seed["sr_net/head/kernel"],
                            weights["none"]["sr_net/head/kernel"])
+
+
+class DropoutArmTest(tf.test.TestCase):
+
+  def test_drops_only_when_training(self):
+    config = sr_lib.Config(channels=8, num_blocks=1, placement="last")
+    lr = np.random.RandomState(0).uniform(size=(2, 12, 12, 3))
+    with tf.Graph().as_default():
+      tf.set_random_seed(1)
+      lr_t = tf.placeholder(tf.float32, [None, None, None, 3])
+      training = tf.placeholder(tf.bool, [])
+      sr = sr_lib.build_network(lr_t, training, 0.5, config, "dropout",
+                                seed=0)
+      with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        runs = {t: [sess.run(sr, {lr_t: lr, training: t}) for _ in range(2)]
+                for t in (False, True)}
+    self.assertAllEqual(runs[False][0], runs[False][1])
+    self.assertNotAllClose(runs[True][0], runs[True][1])
+    self.assertNotAllClose(runs[True][0], runs[False][0])
 
 
 class ScriptTest(tf.test.TestCase):
@@ -208,7 +228,7 @@ class ScriptTest(tf.test.TestCase):
       config = sr_dropblock.config_from_flags()
       result = sr_lib.run_comparison(config, stream=open(os.devnull, "w"))
     self.assertEqual(len(result.runs), 6)
-    self.assertEqual(list(result.arms), list(sr_lib.ARMS))
+    self.assertEqual(list(result.arms), list(sr_lib.DEFAULT_ARMS))
     self.assertEqual(set(result.paired), {"dropblock", "spatial_dropout"})
     for run in result.runs:
       self.assertEqual(len(run.psnr), 1)
@@ -265,7 +285,7 @@ class ScriptTest(tf.test.TestCase):
 
   def test_flag_validators(self):
     for name, value in (("keep_prob", 0.0), ("keep_prob", 1.5),
-                        ("arms", ["none", "dropout"]), ("arms", [])):
+                        ("arms", ["none", "bogus"]), ("arms", [])):
       with self.assertRaisesRegex(flags.IllegalFlagValueError, name):
         with flagsaver.flagsaver(**{name: value}):
           pass

@@ -78,8 +78,8 @@ def apply_random_mask(x, keep_prob, training, scale, data_format, seed, name,
     name: Name scope for the ops, or None for `default_name`.
     default_name: Default name scope.
     multiplier_fn: A module-level function called as
-      `multiplier_fn(shape, keep_prob, scale, key, data_format,
-      *multiplier_args)` with `shape` the int32 shape of `x`, `keep_prob` a
+      `multiplier_fn(x, keep_prob, scale, key, data_format,
+      *multiplier_args)` with `x` the input tensor, `keep_prob` a
       scalar of the compute dtype, `key` the int32 [2] noise key and
       `data_format` canonical ("NHWC", "NCW", ...); returns a tensor of the
       compute dtype that broadcasts against `x`.
@@ -153,7 +153,7 @@ def apply_random_mask(x, keep_prob, training, scale, data_format, seed, name,
 def _masked(x, keep_prob, scale, key, multiplier_fn, multiplier_args,
             data_format):
   """`x` times its multiplier, computed in the dtype of `keep_prob`."""
-  multiplier = multiplier_fn(tf.shape(x), keep_prob, scale, key, data_format,
+  multiplier = multiplier_fn(x, keep_prob, scale, key, data_format,
                              *multiplier_args)
   if keep_prob.dtype == x.dtype.base_dtype:
     return x * multiplier

@@ -1,7 +1,10 @@
 """DropBlock: drop contiguous blocks of a feature map."""
 
+from tf1_dropblock import _blocks
 from tf1_dropblock import _checks
 from tf1_dropblock import _masking
+from tf1_dropblock import _seeds
+from tf1_dropblock import _shapes
 from tf1_dropblock import compat
 from tf1_dropblock.compat import tf
 
@@ -79,11 +82,15 @@ def dropblock(x, keep_prob, block_size, training=None, scale=True, *,
       _multiplier, (block_size,), ranks=(3, 4, 5), block_size=block_size)
 
 
-def _multiplier(shape, keep_prob, scale, key, data_format, block_size):
+def _multiplier(x, keep_prob, scale, key, data_format, block_size):
   """The tensor `x` is multiplied by: 0 in dropped blocks, the scale else.
 
+  Algorithm 1 of the paper: seeds with probability gamma in the valid seed
+  region, each expanded into a block, the mask normalised by count /
+  count_ones. XLA, which needs static sizes, takes its own path.
+
   Args:
-    shape: The input shape, int32 `[rank]` in `data_format` order.
+    x: The input tensor, in `data_format`.
     keep_prob: Scalar of the compute dtype.
     scale: Scalar bool tensor (or Python bool).
     key: int32 `[2]` key of the stateless noise.
@@ -91,33 +98,67 @@ def _multiplier(shape, keep_prob, scale, key, data_format, block_size):
     block_size: A checked block size (int, or tuple for the rank).
 
   Returns:
-    A tensor of shape `shape` and the dtype of `keep_prob`.
+    A tensor of the shape of `x` and the dtype of `keep_prob`.
   """
   blocks = _checks.block_size_for_rank(block_size, len(data_format))
-  in_xla = compat.in_xla_context()
+  if compat.in_xla_context():
+    return _xla_multiplier(tf.shape(x), keep_prob, scale, key, data_format,
+                           blocks)
+  geometry = _blocks.BlockGeometry(_shapes.dimensions(x), data_format, blocks)
+  positions = _seeds.sparse_seed_positions(
+      geometry.num_valid_cells, geometry.gamma(keep_prob), key)
+  neg_keep = geometry.expand(geometry.seed_map(positions, keep_prob.dtype))
+  return _normalised(neg_keep, geometry.num_units, scale)
+
+
+def _normalised(neg_keep, num_units, scale):
+  """The multiplier from a -1 (kept) / 0 (dropped) mask.
+
+  Algorithm 1 rescales by count / count_ones. The sum of the mask is
+  -count_ones, so `neg_keep * (count / sum)` is the scaled keep mask in
+  one multiply; divide_no_nan makes an all-dropped tensor come out as
+  zeros instead of NaN.
+  """
+  if _shapes.is_static(num_units):
+    count = tf.constant(float(num_units), neg_keep.dtype)
+  else:
+    count = tf.cast(num_units, neg_keep.dtype)
+  static_scale = compat.get_static_value(scale)
+  if static_scale is not None and not bool(static_scale):
+    return -neg_keep
+  factor = tf.math.divide_no_nan(count, tf.reduce_sum(neg_keep))
+  if static_scale is None:
+    factor = tf.where(scale, factor, tf.constant(-1, neg_keep.dtype))
+  return neg_keep * factor
+
+
+def _xla_multiplier(shape, keep_prob, scale, key, data_format, blocks):
+  """`_multiplier` under XLA: static sizes, int8 maps, folded channels.
+
+  Args:
+    shape: The input shape, int32 `[rank]` in `data_format` order.
+    Others: As for `_multiplier`; `blocks` has one entry per spatial axis.
+  """
   map_shape, blocks = _map_shape(shape, data_format, blocks,
-                                 fold_channels=in_xla)
+                                 fold_channels=True)
   geometry = _SeedGeometry(map_shape, blocks)
   gamma = _gamma(keep_prob, geometry)
-  # XLA fuses the casts, so there the full-size maps can be int8, a quarter
-  # of the memory traffic of float32 (MaxPool3D takes floats only).
-  map_dtype = tf.int8 if in_xla and len(blocks) == 2 else tf.float32
-  if not in_xla:
-    seed_map = _sparse_seed_map(geometry, gamma, key)
-  elif compat.get_static_value(keep_prob) is not None:
+  # XLA fuses the casts, so the full-size maps can be int8, a quarter of
+  # the memory traffic of float32 (MaxPool3D takes floats only).
+  map_dtype = tf.int8 if len(blocks) == 2 else tf.float32
+  if compat.get_static_value(keep_prob) is not None:
     # XLA needs static sizes; with a constant keep_prob the draw count
     # depends only on shapes, which XLA treats as compile-time constants.
-    seed_map = _sparse_seed_map(geometry, gamma, key, static_sizes=True,
-                                dtype=map_dtype)
+    seed_map = _sparse_seed_map(geometry, gamma, key, dtype=map_dtype)
   else:
     seed_map = _bucketed_seed_map(keep_prob, geometry, gamma, key,
                                   map_dtype)
   # seed_map holds -1 (no seed) and 0 (a seed); max-pooling it gives -1
   # where a unit is kept and 0 where a block drops it.
-  folded = in_xla and data_format[-1] != "C"
+  folded = data_format[-1] != "C"
   neg_keep = _from_map_layout(
       _expand_blocks(seed_map, blocks, sliding=folded), shape, data_format,
-      fold_channels=in_xla)
+      fold_channels=True)
   if folded and max(blocks) > 1:
     # The sliding max is elementwise: without this XLA would redo its last
     # step in each consumer (the count, the forward and backward multiply).
@@ -128,8 +169,6 @@ def _multiplier(shape, keep_prob, scale, key, data_format, block_size):
     neg_keep = tf.cast(neg_keep, tf.float32)
   else:
     num_kept = -tf.reduce_sum(neg_keep)
-  # Algorithm 1: rescale by count / count_ones; divide_no_nan makes an
-  # all-dropped tensor come out as zeros instead of NaN.
   factor = tf.math.divide_no_nan(
       tf.cast(tf.size(neg_keep), tf.float32), num_kept)
   factor = -_masking.select_scale(scale, factor)
@@ -259,25 +298,16 @@ def _seed_map_from_noise(noise, gamma, geometry, dtype=tf.float32):
                 constant_values=tf.constant(-1, dtype))
 
 
-def _sparse_seed_map(geometry, gamma, key, static_sizes=False,
-                     dtype=tf.float32, count_gamma=None):
-  """Seed map drawing only as many random numbers as there are seeds.
+def _sparse_seed_map(geometry, gamma, key, dtype=tf.float32,
+                     count_gamma=None):
+  """The sparse sampler of `_seeds` in the static-size form XLA needs.
 
-  Bernoulli(gamma) seeds over the n cells of the valid region, in flat
-  order, are exactly the points of a Bernoulli process: the gaps between
-  successive seeds are i.i.d. Geometric(gamma) on {1, 2, ...}, drawn by
-  inversion as floor(log(u) / log(1 - gamma)) + 1 with u uniform in (0, 1]
-  (in float64, so the distribution is exact to ~1e-16). Enough gaps are
-  drawn to pass the end of the region with overwhelming probability (mean
-  count + 10 sd + 32; the shortfall chance is below 1e-20); should they not,
-  the dense sampler is used instead, so the result is always exact. Seeds
-  are distinct by construction.
-
-  With `static_sizes` (for XLA) every drawn position is kept, those past
-  the region redirected to a dummy cell, so no size depends on the draw.
-  The draw count is then sized for `count_gamma` (>= gamma, a constant
-  XLA can fold; default gamma). The map has `dtype` (float32, or int8
-  under XLA).
+  The same geometric gaps as `_seeds.sparse_seed_positions`, but every
+  drawn position is kept, those past the region redirected to a dummy
+  cell, so no size depends on the draw. The draw count is sized for
+  `count_gamma` (>= gamma, a constant XLA can fold; default gamma).
+  Should the draws fall short of the region (chance below 1e-20), the
+  dense sampler is used instead. The map has `dtype` (int8 or float32).
   """
   valid_shape = tf.cast(geometry.valid_shape, tf.int64)
   num_cells = tf.reduce_prod(valid_shape)
@@ -299,14 +329,10 @@ def _sparse_seed_map(geometry, gamma, key, static_sizes=False,
   covered = positions[-1] >= num_cells_f
 
   def scatter():
-    if static_sizes:
-      inside = positions < num_cells_f
-      flat = tf.cast(tf.where(inside, positions, tf.zeros_like(positions)),
-                     tf.int64)
-      return _seed_map_from_positions(flat, geometry, inside, dtype)
-    count = tf.reduce_sum(tf.cast(positions < num_cells_f, tf.int32))
-    flat = tf.cast(positions[:count], tf.int64)
-    return _seed_map_from_positions(flat, geometry, dtype=dtype)
+    inside = positions < num_cells_f
+    flat = tf.cast(tf.where(inside, positions, tf.zeros_like(positions)),
+                   tf.int64)
+    return _seed_map_from_positions(flat, geometry, inside, dtype)
 
   # The fallback's noise must not reuse the gaps' stream: another key.
   fallback_key = key + tf.constant([0, 1], tf.int32)
@@ -337,7 +363,7 @@ def _bucketed_seed_map(keep_prob, geometry, gamma, key, dtype):
 
   def sparse(bucket_rate):
     return lambda: _sparse_seed_map(
-        geometry, gamma, key, static_sizes=True, dtype=dtype,
+        geometry, gamma, key, dtype=dtype,
         count_gamma=_gamma(tf.constant(1.0 - bucket_rate), geometry))
 
   branches = [sparse(r) for r in _XLA_RATE_BUCKETS]
@@ -487,9 +513,8 @@ def _keep_mask_from_seed_positions(flat, block_size, shape, data_format):
 
   For tests: `flat` holds increasing int64 flat indices into the valid
   seed region laid out channels-last, `[N, valid..., C]`, whatever
-  `data_format` is.
+  `data_format` is; `shape` is the input shape, a rank-1 int tensor.
   """
-  map_shape, blocks = _map_shape(shape, data_format, tuple(block_size))
-  geometry = _SeedGeometry(map_shape, blocks)
-  neg_keep = _expand_blocks(_seed_map_from_positions(flat, geometry), blocks)
-  return -_from_map_layout(neg_keep, shape, data_format)
+  dims = tf.unstack(tf.cast(shape, tf.int64), num=len(data_format))
+  geometry = _blocks.BlockGeometry(dims, data_format, tuple(block_size))
+  return -geometry.expand(geometry.seed_map(flat))

@@ -1,6 +1,7 @@
 """Spatial (channel-wise) dropout: drop whole feature maps."""
 
 from tf1_dropblock import _masking
+from tf1_dropblock import _shapes
 from tf1_dropblock import compat
 from tf1_dropblock.compat import tf
 
@@ -50,20 +51,23 @@ def spatial_dropout(x, keep_prob, training=None, scale=True, *,
       "spatial_dropout", _multiplier)
 
 
-def _multiplier(shape, keep_prob, scale, key, data_format):
+def _multiplier(x, keep_prob, scale, key, data_format):
   """[N, 1, 1, C] (or [N, C, 1, 1]) kept-map mask times the scale."""
+  dims = _shapes.dimensions(x)
   if data_format == "NHWC":
-    noise_shape = tf.stack([shape[0], 1, 1, shape[3]])
+    noise_shape = [dims[0], 1, 1, dims[3]]
   else:
-    noise_shape = tf.stack([shape[0], shape[1], 1, 1])
-  noise = compat.stateless_uniform(noise_shape, key, name="channel_noise")
-  keep = _keep_mask_from_noise(noise, keep_prob)
-  multiplier = keep * _masking.select_scale(scale, 1.0 / keep_prob)
+    noise_shape = [dims[0], dims[1], 1, 1]
+  noise = tf.raw_ops.StatelessRandomUniform(
+      shape=_shapes.as_shape(noise_shape), seed=key, dtype=keep_prob.dtype,
+      name="channel_noise")
+  keep = tf.cast(noise < keep_prob, keep_prob.dtype)
+  static_keep_prob = compat.get_static_value(keep_prob)
+  if static_keep_prob is not None:
+    inverse = tf.constant(1.0 / float(static_keep_prob), keep_prob.dtype)
+  else:
+    inverse = 1.0 / keep_prob
+  multiplier = keep * _masking.select_scale(scale, inverse)
   if compat.in_xla_context():
     multiplier = _masking.computed_once(multiplier)
   return multiplier
-
-
-def _keep_mask_from_noise(noise, keep_prob):
-  """1 where uniform `noise` is below `keep_prob`, else 0, in its dtype."""
-  return tf.cast(noise < tf.cast(keep_prob, noise.dtype), keep_prob.dtype)

@@ -1,0 +1,66 @@
+"""Block seeds drawn sparsely: only as many random numbers as seeds.
+
+Bernoulli(gamma) seeds over the n cells of the valid seed region, taken in
+flat order, are exactly the points of a Bernoulli process: the gaps between
+successive seeds are i.i.d. Geometric(gamma) on {1, 2, ...}, drawn here by
+inversion as floor(log(1 - u) / log(1 - gamma)) + 1 with u uniform in
+[0, 1), in float64 (the distribution is exact to about 1e-16). Seeds are
+distinct and in increasing order by construction.
+
+Enough gaps are drawn to pass the end of the region with overwhelming
+probability: mean + 10 sqrt(mean) + 32 for a mean count `n * gamma`. By the
+Chernoff bound the count of Bernoulli seeds exceeds that with probability
+below exp(-48) < 1e-20 (whatever n and gamma), and only then would the last
+cells of the region miss seeds they should have had: a deviation from the
+exact distribution far below the float64 rounding of the inversion itself.
+
+This is the graph-mode (and eager, `tf.function`) sampler; XLA, which needs
+static sizes, has its own forms in `dropblock`.
+"""
+
+import math
+
+from tf1_dropblock import _shapes
+from tf1_dropblock.compat import tf
+
+
+def max_draws(mean):
+  """The number of gaps drawn for a mean seed count `mean`."""
+  if isinstance(mean, float):
+    return int(math.ceil(mean + 10.0 * math.sqrt(mean) + 32.0))
+  return tf.cast(tf.math.ceil(mean + 10.0 * tf.sqrt(mean) + 32.0), tf.int32)
+
+
+def sparse_seed_positions(num_cells, gamma, key):
+  """Flat positions of Bernoulli(`gamma`) seeds over `num_cells` cells.
+
+  Args:
+    num_cells: Python int or int64 scalar, the size of the seed region.
+    gamma: Python float or float64 scalar in [0, 1), the seed probability.
+    key: int32 `[2]` key of the stateless noise.
+
+  Returns:
+    A 1-D int64 tensor of increasing positions in `[0, num_cells)`.
+  """
+  static_gamma = gamma if isinstance(gamma, float) else None
+  if static_gamma == 0.0 or (_shapes.is_static(num_cells) and num_cells == 0):
+    return tf.zeros([0], tf.int64)
+  if _shapes.is_static(num_cells):
+    cells = float(num_cells)
+  else:
+    cells = tf.cast(num_cells, tf.float64)
+  draws = max_draws(cells * gamma)
+  uniform = tf.raw_ops.StatelessRandomUniform(
+      shape=tf.stack([draws]) if tf.is_tensor(draws) else [draws],
+      seed=key, dtype=tf.float64, name="gap_noise")
+  # 1 - u is in (0, 1]; with gamma == 0 (a tensor keep_prob of 1) the gaps
+  # are infinite or NaN, and NaN compares False below: no seeds.
+  log_keep = tf.math.log1p(-uniform)
+  if static_gamma is not None:
+    log_keep *= 1.0 / math.log1p(-static_gamma)
+  else:
+    log_keep /= tf.math.log1p(-gamma)
+  positions = tf.cumsum(tf.floor(log_keep) + 1.0) - 1.0
+  count = tf.reduce_sum(tf.cast(positions < cells, tf.int32), axis=0,
+                        keepdims=True)
+  return tf.cast(tf.slice(positions, [0], count), tf.int64)
