@@ -81,3 +81,33 @@ def with_gradient(mode, op):
       y = op(t)
     return y, tape.gradient(y, t)
   return tape_fn
+
+
+# Graph-size budgets per call (ops in the graph plus its function library).
+MAX_OPS_PYTHON_TRAINING = 100
+MAX_OPS_TENSOR_TRAINING = 150
+
+# (label, static shape of x): unknown, partly known and static shapes.
+GRAPH_SIZE_SHAPES = (("unknown", [None, None, None, None]),
+                     ("channels_known", [None, None, None, 64]),
+                     ("static", [16, 32, 32, 64]))
+
+
+def ops_per_call(op, shape, tensors, data_format="NHWC"):
+  """Ops that one call `op(x, keep_prob, training, data_format)` adds.
+
+  Counts the graph's new ops and the nodes of any functions it adds to the
+  library (TF 2.x control flow keeps `tf.cond` branches there). With
+  `tensors`, keep_prob and training are placeholders, else 0.9 and True.
+  """
+  graph = tf.Graph()
+  with graph.as_default():
+    x = tf.placeholder(tf.float32, shape)
+    keep_prob = tf.placeholder(tf.float32, []) if tensors else 0.9
+    training = tf.placeholder(tf.bool, []) if tensors else True
+    before = len(graph.get_operations())
+    functions_before = len(graph.as_graph_def().library.function)
+    op(x, keep_prob, training, data_format)
+    library = graph.as_graph_def().library.function[functions_before:]
+    return (len(graph.get_operations()) - before +
+            sum(len(function.node_def) for function in library))

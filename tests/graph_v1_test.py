@@ -14,6 +14,7 @@ import unittest
 
 import numpy as np
 
+from tests import _testing
 from tf1_dropblock import compat
 from tf1_dropblock.compat import tf
 
@@ -88,6 +89,25 @@ class GraphV1Test(tf.test.TestCase):
         self.assertTrue(set(np.unique(unscaled)) == {0.0, 1.0})
         unscaled = sess.run(z, {x: ones, training: True, scale: False})
         self.assertTrue(set(np.unique(unscaled)) == {0.0, 1.0})
+
+
+  def test_graph_size_per_call(self):
+    ops = {"dropblock": lambda x, k, t, f: self.dropblock(
+        x, k, 3, t, data_format=f),
+           "spatial_dropout": lambda x, k, t, f: self.spatial_dropout(
+               x, k, t, data_format=f)}
+    for name, op in ops.items():
+      for data_format in ("NHWC", "NCHW"):
+        for label, shape in _testing.GRAPH_SIZE_SHAPES:
+          for tensors, budget in (
+              (False, _testing.MAX_OPS_PYTHON_TRAINING),
+              (True, _testing.MAX_OPS_TENSOR_TRAINING)):
+            count = _testing.ops_per_call(op, shape, tensors, data_format)
+            print("v1 graph ops per call: %s %s %s %s: %d" % (
+                name, data_format, label,
+                "tensor keep_prob and training" if tensors
+                else "Python values", count))
+            self.assertLessEqual(count, budget, msg=(name, label, tensors))
 
 
 class GraphV1ProcessTest(unittest.TestCase):

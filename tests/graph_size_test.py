@@ -1,0 +1,55 @@
+"""Ops that one call adds to a graph, against the budgets in `_testing`.
+
+Legacy TF1 models call the ops dozens of times; every op is built, placed
+and scheduled on each `Session.run`. The counts are printed (run with -s to
+see them). This file counts in the process's default behaviour: TF 2.x
+control flow on TF 2.x (a tensor `training` builds an `If` whose branches
+live in the function library, counted too), TF1 control flow on TF 1.15;
+`graph_v1_test.py` counts with v2 behaviour disabled.
+"""
+
+from absl.testing import parameterized
+
+from tests import _testing
+from tf1_dropblock import dropblock
+from tf1_dropblock import spatial_dropout
+from tf1_dropblock.compat import tf
+
+_OPS = {
+    "dropblock": lambda x, k, t, f: dropblock(x, k, 3, t, data_format=f),
+    "dropblock_block7": lambda x, k, t, f: dropblock(x, k, 7, t,
+                                                     data_format=f),
+    "spatial_dropout": lambda x, k, t, f: spatial_dropout(
+        x, k, t, data_format=f),
+}
+
+
+class GraphSizeTest(parameterized.TestCase, tf.test.TestCase):
+
+  @parameterized.named_parameters(
+      *[(name + "_" + fmt, name, fmt) for name in _OPS
+        for fmt in ("NHWC", "NCHW")])
+  def test_ops_per_call_within_budget(self, name, data_format):
+    for label, shape in _testing.GRAPH_SIZE_SHAPES:
+      for tensors, budget in ((False, _testing.MAX_OPS_PYTHON_TRAINING),
+                              (True, _testing.MAX_OPS_TENSOR_TRAINING)):
+        count = _testing.ops_per_call(_OPS[name], shape, tensors,
+                                      data_format)
+        print("ops per call: %s %s %s %s: %d" % (
+            name, data_format, label, "tensor keep_prob and training"
+            if tensors else "Python values", count))
+        self.assertLessEqual(count, budget, msg=(label, tensors))
+        self.assertGreater(count, 5)  # It did build the op.
+
+  def test_not_training_adds_no_random_op(self):
+    graph = tf.Graph()
+    with graph.as_default():
+      x = tf.placeholder(tf.float32, [None, None, None, 8])
+      dropblock(x, 0.9, 3, training=False)
+      spatial_dropout(x, 0.9, training=None)
+      self.assertEmpty([op for op in graph.get_operations()
+                        if "Random" in op.type])
+
+
+if __name__ == "__main__":
+  tf.test.main()
