@@ -212,6 +212,35 @@ class DropBlockTest(parameterized.TestCase, tf.test.TestCase):
       self.assertTrue(numpy_reference.zeros_lie_in_full_blocks(
           y, block_size, data_format), msg=mode)
 
+  @parameterized.named_parameters(
+      ("int8_map_NHWC", (2, 11, 9, 256), 3, "NHWC"),
+      ("int8_map_NCHW", (2, 11, 9, 256), (2, 5), "NCHW"),
+      ("float_map_block7", (3, 15, 16, 8), 7, "NHWC"),
+      ("float_map_NCHW", (3, 10, 13, 4), 4, "NCHW"),
+      ("block_one", (3, 6, 7, 5), 1, "NCHW"))
+  def test_static_and_unknown_shapes_give_the_same_mask(
+      self, shape, block_size, data_format):
+    # Static shapes take their own code paths (Python shape arithmetic;
+    # an int8 map from 256 channels); with the same seeds they must draw
+    # the same mask as placeholders of unknown shape.
+    x = np.ones(_transpose(shape, data_format), np.float32)
+
+    def mask(static):
+      with tf.Graph().as_default():
+        tf.set_random_seed(11)
+        t = tf.constant(x) if static else tf.placeholder(tf.float32,
+                                                         [None] * 4)
+        y = dropblock(t, 0.8, block_size, True, data_format=data_format,
+                      seed=2)
+        with tf.Session() as sess:
+          return sess.run(y, {} if static else {t: x})
+    static, unknown = mask(True), mask(False)
+    self.assertGreater(np.count_nonzero(static == 0), 0)
+    self.assertAllClose(static, unknown, rtol=1e-6, atol=0)
+    self.assertAllEqual(static == 0, unknown == 0)
+    self.assertTrue(numpy_reference.zeros_lie_in_full_blocks(
+        static, block_size, data_format))
+
   @parameterized.named_parameters(*_testing.mode_parameters())
   def test_identity_when_not_training(self, mode):
     x = np.random.RandomState(1).normal(size=(2, 5, 7, 3)).astype(np.float32)
@@ -242,6 +271,7 @@ class DropBlockTest(parameterized.TestCase, tf.test.TestCase):
       ("block_one_NHWC", (8, 12, 10, 8), 1, 0.8, "NHWC"),
       ("block_one_NCHW", (8, 12, 10, 8), 1, 0.6, "NCHW"),
       ("block_one_by_five", (8, 12, 20, 8), (1, 5), 0.8, "NCHW"),
+      ("many_channels", (2, 12, 10, 256), 3, 0.8, "NCHW"),
   )
   def test_dropped_fraction_matches_exact_expectation(
       self, shape, block_size, keep_prob, data_format):

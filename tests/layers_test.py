@@ -122,6 +122,47 @@ class LayersTest(tf.test.TestCase):
     with self.assertRaisesRegex(ValueError, "ramp_steps"):
       self.layers.DropBlock2D(0.9, 3, ramp_steps=-1)
 
+  def test_constructor_rejects_bad_arguments(self):
+    # As keras-cv's DropBlock2D and Keras's Dropout do: at construction,
+    # naming the argument and the value, like the functional ops.
+    cases = [
+        (ValueError, r"keep_prob.*Received: keep_prob=1\.1",
+         dict(keep_prob=1.1)),
+        (ValueError, r"keep_prob.*Received: keep_prob=-0\.1",
+         dict(keep_prob=-0.1)),
+        (ValueError, r"keep_prob.*Received: keep_prob=0\.0",
+         dict(keep_prob=0.0)),
+        (TypeError, r"keep_prob.*Received: keep_prob='high'",
+         dict(keep_prob="high")),
+        (ValueError, r"block_size.*Received: block_size=0",
+         dict(block_size=0)),
+        (ValueError, r"block_size.*Received: block_size=\(3, 3, 3\)",
+         dict(block_size=(3, 3, 3))),
+        (TypeError, r"block_size.*Received: block_size=2\.5",
+         dict(block_size=2.5)),
+        (ValueError, r"data_format.*Received: data_format='NCDHW'",
+         dict(data_format="NCDHW")),
+        (ValueError, r"data_format.*Received: data_format='nhwc'",
+         dict(data_format="nhwc")),
+        (TypeError, r"seed.*Received: seed='1'", dict(seed="1")),
+        (TypeError, r"ramp_steps.*Received: ramp_steps=1\.5",
+         dict(ramp_steps=1.5)),
+        (TypeError, r"ramp_steps.*Received: ramp_steps=True",
+         dict(ramp_steps=True)),
+    ]
+    for error, message, kwargs in cases:
+      with self.assertRaisesRegex(error, message, msg=kwargs):
+        self.layers.DropBlock2D(**dict(dict(keep_prob=0.9, block_size=3),
+                                       **kwargs))
+      if "block_size" not in kwargs:
+        with self.assertRaisesRegex(error, message, msg=kwargs):
+          self.layers.SpatialDropout2D(**dict(dict(keep_prob=0.9),
+                                              **kwargs))
+    # Good spellings construct.
+    self.layers.DropBlock2D(1.0, (2, 5), data_format="NCHW", seed=3,
+                            ramp_steps=0)
+    self.layers.SpatialDropout2D(0.5, data_format="channels_first")
+
 
 class LayersGraphModeTest(tf.test.TestCase):
   """The layers in a TF1 graph with a `training` placeholder (TF 1.15's

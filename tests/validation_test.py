@@ -100,6 +100,12 @@ class PythonValueErrorsTest(parameterized.TestCase, tf.test.TestCase):
                 lambda: op(_placeholder(), tf.placeholder(tf.string, []),
                            training=True))
 
+  @parameterized.named_parameters(*OPS)
+  def test_bad_seed(self, op):
+    for seed in ("1", 1.5, True, [1]):
+      self._check(TypeError, "`seed` must be None or an int. Received: seed=",
+                  lambda: op(_placeholder(), 0.9, training=True, seed=seed))
+
   def test_bad_block_size(self):
     for block_size, error in ((0, ValueError), (-1, ValueError),
                               ((3, 0), ValueError), ((0, 3), ValueError),

@@ -141,6 +141,31 @@ def check_keep_prob(keep_prob, arg_name="keep_prob"):
   return float(keep_prob)
 
 
+def check_seed(seed):
+  """Returns `seed` (None or a Python int) or raises TypeError."""
+  if seed is None or is_python_int(seed):
+    return None if seed is None else int(seed)
+  raise TypeError("`seed` must be None or an int. Received: seed=%r of type %s"
+                  % (seed, type(seed).__name__))
+
+
+def check_ramp_steps(ramp_steps):
+  """Returns a non-negative Python int `ramp_steps`.
+
+  Raises:
+    TypeError: If `ramp_steps` is not an int (bools are refused).
+    ValueError: If it is negative.
+  """
+  if not is_python_int(ramp_steps):
+    raise TypeError("`ramp_steps` must be a non-negative int. Received: "
+                    "ramp_steps=%r of type %s"
+                    % (ramp_steps, type(ramp_steps).__name__))
+  if ramp_steps < 0:
+    raise ValueError("`ramp_steps` must be a non-negative int. Received: "
+                     "ramp_steps=%r" % (ramp_steps,))
+  return int(ramp_steps)
+
+
 def check_bool_arg(value, arg_name, allow_none=False):
   """Validates a Python bool (or None) or passes a tensor through.
 

@@ -8,9 +8,9 @@ configuration.
 """
 
 from tf1_dropblock import _checks
+from tf1_dropblock import _shapes
 from tf1_dropblock import compat
 from tf1_dropblock.compat import get_static_value
-from tf1_dropblock.compat import smart_cond
 from tf1_dropblock.compat import tf
 
 
@@ -78,8 +78,9 @@ def apply_random_mask(x, keep_prob, training, scale, data_format, seed, name,
     name: Name scope for the ops, or None for `default_name`.
     default_name: Default name scope.
     multiplier_fn: A module-level function called as
-      `multiplier_fn(x, keep_prob, scale, key, data_format,
-      *multiplier_args)` with `x` the input tensor, `keep_prob` a
+      `multiplier_fn(dims, keep_prob, scale, key, data_format,
+      *multiplier_args)` with `dims` the dimensions of `x`
+      (`_shapes.dimensions`), `keep_prob` a
       scalar of the compute dtype, `key` the int32 [2] noise key and
       `data_format` canonical ("NHWC", "NCW", ...); returns a tensor of the
       compute dtype that broadcasts against `x`.
@@ -96,6 +97,7 @@ def apply_random_mask(x, keep_prob, training, scale, data_format, seed, name,
   keep_prob = _checks.check_keep_prob(keep_prob)
   training = _checks.check_bool_arg(training, "training", allow_none=True)
   scale = _checks.check_bool_arg(scale, "scale")
+  seed = _checks.check_seed(seed)
   with tf.name_scope(name, default_name, [x]):
     x = tf.convert_to_tensor(x, name="x")
     _checks.check_float_dtype(x)
@@ -129,20 +131,37 @@ def apply_random_mask(x, keep_prob, training, scale, data_format, seed, name,
     if get_static_value(keep_prob) == 1:
       return x
 
-    def dropped():
+    if static_training is not None:
       key = noise_key(seed)
-      scale_tensor = tf.convert_to_tensor(scale)
       if tf.executing_eagerly():
         # Eager op-by-op dispatch cost 2-3x tf.nn.dropout on small tensors;
         # one traced function per configuration does all but the key.
         masked = _eager_masked_fn(multiplier_fn, multiplier_args,
                                   data_format, x, keep_prob)
         return compat.call_concrete_function(
-            masked, [x, keep_prob, scale_tensor, key])
-      return _masked(x, keep_prob, scale_tensor, key, multiplier_fn,
-                     multiplier_args, data_format)
+            masked, [x, keep_prob, tf.convert_to_tensor(scale), key])
+      outputs = _masked(x, keep_prob, scale, key, multiplier_fn,
+                        multiplier_args, data_format)
+    elif compat.in_xla_context():
+      # XLA wants branches of one shape, and has no TF1 control flow.
+      outputs = tf.cond(training, lambda: _masked(
+          x, keep_prob, scale, noise_key(seed), multiplier_fn,
+          multiplier_args, data_format), lambda: tf.identity(x))
+    else:
+      # A run-time `training`: only the multiplier goes through tf.cond,
+      # built from the shape, not from `x`. Had `x` entered the cond, TF1
+      # control flow would give its gradient a zeros tensor for the branch
+      # not taken and add it in: two extra full-size passes per step.
+      # Not training, the output is `x * 1`, exactly `x`.
+      static_shape, shape = x.shape, _shapes.shape_tensor(x)
 
-    outputs = smart_cond(training, dropped, lambda: tf.identity(x))
+      def multiplier():
+        return multiplier_fn(
+            _shapes.dimensions(static_shape, shape), keep_prob, scale,
+            noise_key(seed), data_format, *multiplier_args)
+
+      outputs = _times(x, tf.cond(training, multiplier,
+                                  lambda: tf.ones([], dtype)))
     if assertions:
       with tf.control_dependencies(assertions):
         outputs = tf.identity(outputs)
@@ -152,12 +171,17 @@ def apply_random_mask(x, keep_prob, training, scale, data_format, seed, name,
 
 def _masked(x, keep_prob, scale, key, multiplier_fn, multiplier_args,
             data_format):
-  """`x` times its multiplier, computed in the dtype of `keep_prob`."""
-  multiplier = multiplier_fn(x, keep_prob, scale, key, data_format,
-                             *multiplier_args)
-  if keep_prob.dtype == x.dtype.base_dtype:
+  """`x` times its multiplier."""
+  dims = _shapes.dimensions(x.shape, _shapes.shape_tensor(x))
+  return _times(x, multiplier_fn(dims, keep_prob, scale, key, data_format,
+                                 *multiplier_args))
+
+
+def _times(x, multiplier):
+  """`x * multiplier`, computed in the multiplier's dtype."""
+  if multiplier.dtype == x.dtype.base_dtype:
     return x * multiplier
-  return tf.cast(tf.cast(x, keep_prob.dtype) * multiplier, x.dtype)
+  return tf.cast(tf.cast(x, multiplier.dtype) * multiplier, x.dtype)
 
 
 _EAGER_FUNCTIONS = {}

@@ -18,15 +18,26 @@ class Dimensions(list):
   tensors = None
 
 
-def dimensions(x):
-  """The dimensions of tensor `x`: Python ints, int64 scalars where unknown.
+def shape_tensor(x):
+  """`tf.shape(x)` in int64, or None when the static shape is complete."""
+  if x.shape.is_fully_defined():
+    return None
+  return tf.shape(x, out_type=tf.int64)
 
-  Unknown dimensions cost two ops in all (`Shape` and `Unpack`).
+
+def dimensions(static_shape, shape=None):
+  """Dimensions: Python ints, int64 scalars (from `shape`) where unknown.
+
+  Args:
+    static_shape: A `tf.TensorShape` of known rank.
+    shape: The int64 shape tensor (`shape_tensor`), or None if
+      `static_shape` is fully defined.
+
+  Unknown dimensions cost one op (`Unpack`) besides the `Shape`.
   """
-  static = x.shape.as_list()
-  if all(dim is not None for dim in static):
+  static = static_shape.as_list()
+  if shape is None:
     return Dimensions(static)
-  shape = tf.shape(x, out_type=tf.int64)
   dynamic = tf.unstack(shape, num=len(static))
   dims = Dimensions(d if d is not None else t
                     for d, t in zip(static, dynamic))

@@ -133,8 +133,17 @@ def do_not_convert(fn):
 
 
 def is_keras3():
-  """True when `keras()` is Keras 3 (multi-backend, `.keras` saving)."""
-  return keras().__version__.startswith("3.")
+  """True when `keras()` is Keras 3 (multi-backend, `.keras` saving).
+
+  Decided from the TF version and TF_USE_LEGACY_KERAS, as `keras()` picks
+  the module: TF <= 2.15's bundled `tf.keras` has no `__version__`.
+  """
+  import os  # pylint: disable=g-import-not-at-top
+  if TF_VERSION < (2, 16):
+    return False
+  if os.environ.get("TF_USE_LEGACY_KERAS", "").lower() in ("1", "true"):
+    return False
+  return True
 
 
 def register_keras_serializable(package):

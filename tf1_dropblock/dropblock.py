@@ -82,7 +82,7 @@ def dropblock(x, keep_prob, block_size, training=None, scale=True, *,
       _multiplier, (block_size,), ranks=(3, 4, 5), block_size=block_size)
 
 
-def _multiplier(x, keep_prob, scale, key, data_format, block_size):
+def _multiplier(dims, keep_prob, scale, key, data_format, block_size):
   """The tensor `x` is multiplied by: 0 in dropped blocks, the scale else.
 
   Algorithm 1 of the paper: seeds with probability gamma in the valid seed
@@ -90,7 +90,7 @@ def _multiplier(x, keep_prob, scale, key, data_format, block_size):
   count_ones. XLA, which needs static sizes, takes its own path.
 
   Args:
-    x: The input tensor, in `data_format`.
+    dims: The input's dimensions (`_shapes.dimensions`), in `data_format`.
     keep_prob: Scalar of the compute dtype.
     scale: Scalar bool tensor (or Python bool).
     key: int32 `[2]` key of the stateless noise.
@@ -98,17 +98,55 @@ def _multiplier(x, keep_prob, scale, key, data_format, block_size):
     block_size: A checked block size (int, or tuple for the rank).
 
   Returns:
-    A tensor of the shape of `x` and the dtype of `keep_prob`.
+    A tensor of the input's shape and the dtype of `keep_prob`.
   """
   blocks = _checks.block_size_for_rank(block_size, len(data_format))
   if compat.in_xla_context():
-    return _xla_multiplier(tf.shape(x), keep_prob, scale, key, data_format,
-                           blocks)
-  geometry = _blocks.BlockGeometry(_shapes.dimensions(x), data_format, blocks)
+    return _xla_multiplier(tf.cast(_shapes.as_shape(dims), tf.int32),
+                           keep_prob, scale, key, data_format, blocks)
+  if all(block == 1 for block in blocks):
+    return _unit_multiplier(dims, keep_prob, scale, key)
+  geometry = _blocks.BlockGeometry(dims, data_format, blocks)
   positions = _seeds.sparse_seed_positions(
       geometry.num_valid_cells, geometry.gamma(keep_prob), key)
-  neg_keep = geometry.expand(geometry.seed_map(positions, keep_prob.dtype))
+  map_dtype = geometry.map_dtype(keep_prob.dtype)
+  neg_keep = geometry.expand(geometry.seed_map(positions, map_dtype))
+  if map_dtype != keep_prob.dtype:
+    neg_keep = tf.cast(neg_keep, keep_prob.dtype)
   return _normalised(neg_keep, geometry.num_units, scale)
+
+
+def _unit_multiplier(dims, keep_prob, scale, key):
+  """`_multiplier` for blocks of one unit: element-wise dropout, normalised.
+
+  Each unit is its own seed, dropped with probability gamma = 1 -
+  keep_prob, so seeds are drawn over the input as it lies in memory (any
+  layout: they are i.i.d.), and the kept count is the number of units less
+  the number of seeds, known before the map is written. The multiplier
+  (0 at seeds, count / count_ones elsewhere) is then written in one pass.
+  """
+  num_units = _shapes.product(dims)
+  static_keep_prob = compat.get_static_value(keep_prob)
+  rate = (1.0 - float(static_keep_prob) if static_keep_prob is not None
+          else 1.0 - tf.cast(keep_prob, tf.float64))
+  positions = _seeds.sparse_seed_positions(num_units, rate, key)
+  dtype = keep_prob.dtype
+  static_scale = compat.get_static_value(scale)
+  if static_scale is not None and not bool(static_scale):
+    kept_value = tf.ones([], dtype)
+  else:
+    count = (tf.constant(float(num_units), dtype)
+             if _shapes.is_static(num_units) else tf.cast(num_units, dtype))
+    kept_value = tf.math.divide_no_nan(
+        count, count - tf.cast(tf.size(positions), dtype))
+    if static_scale is None:
+      kept_value = tf.where(scale, kept_value, tf.ones([], dtype))
+  multiplier = tf.raw_ops.SparseToDense(
+      sparse_indices=positions, output_shape=_shapes.as_shape([num_units]),
+      sparse_values=tf.zeros([], dtype), default_value=kept_value,
+      validate_indices=False)
+  return tf.reshape(multiplier, _shapes.as_shape(dims) if dims.shape is None
+                    else dims.shape)
 
 
 def _normalised(neg_keep, num_units, scale):

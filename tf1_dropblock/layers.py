@@ -8,6 +8,7 @@ Keras 3 on TF >= 2.16, `tf.keras` before, TF 1.15's `tf.keras`);
     model = keras.Sequential([..., DropBlock2D(keep_prob=0.9, block_size=7)])
 """
 
+from tf1_dropblock import _checks
 from tf1_dropblock import compat
 from tf1_dropblock.compat import tf
 from tf1_dropblock.dropblock import dropblock
@@ -24,14 +25,22 @@ def _data_format(data_format):
 
 
 class _RandomMaskLayer(_keras.layers.Layer):
-  """Shared plumbing: keep_prob (constant or ramped), config, step count."""
+  """Shared plumbing: keep_prob (constant or ramped), config, step count.
+
+  Arguments are checked here, when the layer is constructed, with the
+  checks and messages of the functional ops.
+  """
+
+  _RANKS = (4,)
 
   def __init__(self, keep_prob=0.9, data_format=None, seed=None,
                ramp_steps=0, **kwargs):
+    keep_prob = _checks.check_keep_prob(keep_prob)
+    if data_format is not None:
+      _checks.check_data_format(data_format, self._RANKS)
+    seed = _checks.check_seed(seed)
+    ramp_steps = _checks.check_ramp_steps(ramp_steps)
     super().__init__(**kwargs)
-    if not isinstance(ramp_steps, int) or ramp_steps < 0:
-      raise ValueError("`ramp_steps` must be a non-negative int. Received: "
-                       "ramp_steps=%r" % (ramp_steps,))
     self.keep_prob = keep_prob
     self.data_format = data_format
     self.seed = seed
@@ -87,7 +96,8 @@ class DropBlock2D(_RandomMaskLayer):
   """DropBlock as a Keras layer; see `tf1_dropblock.dropblock`.
 
   Args:
-    keep_prob: Python float in (0, 1], the target keep probability.
+    keep_prob: Python float in (0, 1], the target keep probability (a
+      scalar tensor works too, but is not saved in the config).
     block_size: Positive int or a pair (block_h, block_w).
     data_format: "channels_last", "channels_first", "NHWC", "NCHW", or None
       for Keras's image data format.
@@ -97,6 +107,10 @@ class DropBlock2D(_RandomMaskLayer):
       non-trainable weight); 0 keeps it constant.
     **kwargs: Base layer arguments (name, dtype, ...).
 
+  Raises:
+    TypeError, ValueError: When constructed with a bad argument, naming it
+      and the value, as `tf1_dropblock.dropblock` would.
+
   Call arguments:
     inputs: A rank-4 float tensor.
     training: Python bool, bool tensor or None; forwarded unchanged, so
@@ -105,10 +119,12 @@ class DropBlock2D(_RandomMaskLayer):
 
   def __init__(self, keep_prob=0.9, block_size=7, data_format=None, seed=None,
                ramp_steps=0, **kwargs):
+    block_size = _checks.check_block_size(block_size)
+    if isinstance(block_size, tuple):
+      _checks.block_size_for_rank(block_size, self._RANKS[0])
     super().__init__(keep_prob=keep_prob, data_format=data_format, seed=seed,
                      ramp_steps=ramp_steps, **kwargs)
-    self.block_size = (tuple(block_size) if isinstance(block_size, list)
-                       else block_size)
+    self.block_size = block_size
 
   def _apply(self, inputs, keep_prob, training):
     return dropblock(inputs, keep_prob, self.block_size, training=training,

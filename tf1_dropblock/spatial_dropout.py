@@ -51,9 +51,8 @@ def spatial_dropout(x, keep_prob, training=None, scale=True, *,
       "spatial_dropout", _multiplier)
 
 
-def _multiplier(x, keep_prob, scale, key, data_format):
+def _multiplier(dims, keep_prob, scale, key, data_format):
   """[N, 1, 1, C] (or [N, C, 1, 1]) kept-map mask times the scale."""
-  dims = _shapes.dimensions(x)
   if data_format == "NHWC":
     noise_shape = [dims[0], 1, 1, dims[3]]
   else:
