@@ -390,6 +390,23 @@ def summarise(rows):
     lines.append("| %s | %s | %s | %d | %.2f | %.2f | %s %s |" % (
         mode, data_format, name, len(cells), statistics.median(ratios),
         worst[0], worst[1], worst[2]))
+  lines += ["", "All dropblock block sizes together:", "",
+            "| mode | format | keep_prob, training | cells | median | "
+            "worst | worst at | cells > 1.0 |",
+            "|---|---|---|---|---|---|---|---|"]
+  pooled = {}
+  for (mode, data_format, name), cells in groups.items():
+    if name.startswith("dropblock"):
+      kind = "tensors" if name.endswith("tensors") else "Python"
+      pooled.setdefault((mode, data_format, kind), []).extend(
+          (r, shape, pass_name, name) for r, shape, pass_name in cells)
+  for (mode, data_format, kind), cells in pooled.items():
+    ratios = [r for r, _, _, _ in cells]
+    worst = max(cells)
+    lines.append("| %s | %s | %s | %d | %.2f | %.2f | %s %s %s | %d |" % (
+        mode, data_format, kind, len(cells), statistics.median(ratios),
+        worst[0], worst[3], worst[1], worst[2],
+        sum(r > 1.0 for r in ratios)))
   return "\n".join(lines) + "\n"
 
 

@@ -255,6 +255,19 @@ class DropBlockTest(parameterized.TestCase, tf.test.TestCase):
                      np.float32(1.0))
     self.assertAllEqual(y, x)
 
+  def test_eager_training_variable(self):
+    if not compat.IS_TF2:
+      self.skipTest("Eager execution needs TensorFlow 2.x.")
+    import tensorflow as tf2  # pylint: disable=g-import-not-at-top
+    x = tf2.ones([2, 9, 9, 4])
+    training = tf2.Variable(False)
+    self.assertAllEqual(dropblock(x, 0.7, 3, training), x)
+    training.assign(True)
+    y = dropblock(x, 0.7, 3, training, scale=False)
+    self.assertGreater(np.count_nonzero(y.numpy() == 0), 0)
+    self.assertTrue(numpy_reference.zeros_lie_in_full_blocks(
+        y.numpy(), 3, "NHWC"))
+
   def test_python_false_returns_the_input_tensor(self):
     with tf.Graph().as_default():
       x = tf.placeholder(tf.float32, [None, None, None, None])

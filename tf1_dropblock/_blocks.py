@@ -119,9 +119,11 @@ class BlockGeometry(object):
     few channels it is slower (at 4x224x224x16, block 5: 7.5 against 3.0
     ms), and at 128-256 channels the op was as fast either way (measured
     on TF 2.21, 2-core x86). So int8 from 256 known channels on 2-D maps
-    (MaxPool3D has no int8 kernel), the compute dtype otherwise.
+    (MaxPool3D has no int8 kernel) where int8 pooling is fast (see
+    `compat.INT8_MAX_POOL_IS_FAST`), the compute dtype otherwise.
     """
-    if (len(self.blocks) == 2 and self.static_channels is not None
+    if (compat.INT8_MAX_POOL_IS_FAST and len(self.blocks) == 2
+        and self.static_channels is not None
         and self.static_channels >= _INT8_MIN_CHANNELS):
       return tf.int8
     return compute_dtype
@@ -166,13 +168,13 @@ class BlockGeometry(object):
   def expand(self, seed_map):
     """Blocks from a channels-last seed map, in the input's layout.
 
-    A stride-1 SAME max-pool with the block window; from block 7 one 1-D
-    pool per axis, no slower on CPU at that size, and a single pool for
-    smaller blocks, where it is faster.
+    A stride-1 SAME max-pool with the block window: one 1-D pool per axis
+    from `compat.SEPARABLE_POOL_FROM_BLOCK` on, where that is faster on
+    CPU, else a single pool.
     """
     blocks = self.blocks
     pool = tf.nn.max_pool2d if len(blocks) == 2 else tf.nn.max_pool3d
-    if max(blocks) >= 7:
+    if max(blocks) >= compat.SEPARABLE_POOL_FROM_BLOCK:
       for axis, block in enumerate(blocks):
         if block > 1:
           window = [1] * len(blocks)

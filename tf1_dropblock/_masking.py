@@ -125,6 +125,10 @@ def apply_random_mask(x, keep_prob, training, scale, data_format, seed, name,
       with tf.control_dependencies(assertions):
         keep_prob = tf.identity(keep_prob)
     static_training = get_static_value(training)
+    if static_training is None and training is not None and (
+        tf.executing_eagerly()):
+      # An eager tensor or variable: its value is known now.
+      static_training = bool(tf.convert_to_tensor(training))
     if training is None or (static_training is not None
                             and not bool(static_training)):
       return x

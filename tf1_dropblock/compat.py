@@ -21,6 +21,18 @@ TF_VERSION = tuple(int(part) for part in _tf.__version__.split(".")[:2])
 #: True on TensorFlow 2.x, where eager execution and `tf.function` exist.
 IS_TF2 = TF_VERSION[0] >= 2
 
+# CPU max-pooling differs between releases (timed with 1-D and 2-D windows
+# at 7 shapes, 2026-12-01, 2-core x86): TF 2.21 pools int8 maps with many
+# channels 2-6x faster than float32, where TF 1.15 pools int8 1.5-3x
+# slower than float32; TF 1.15 pools a k x k window faster as two 1-D
+# pools from k = 5, TF 2.21 (oneDNN) only from about k = 7. 2.9 is where
+# oneDNN became TF's default on x86 Linux; releases between 1.15 and 2.21
+# were not timed.
+#: Whether int8 DropBlock maps with many channels pool faster than float32.
+INT8_MAX_POOL_IS_FAST = TF_VERSION >= (2, 9)
+#: The smallest block that is expanded by one 1-D pool per axis.
+SEPARABLE_POOL_FROM_BLOCK = 7 if TF_VERSION >= (2, 9) else 5
+
 
 def is_tensor(value):
   """`tf.is_tensor`, answered at once for Python and NumPy values.
@@ -144,6 +156,12 @@ def is_keras3():
   if os.environ.get("TF_USE_LEGACY_KERAS", "").lower() in ("1", "true"):
     return False
   return True
+
+
+def has_v1_layers():
+  """True when `tf.compat.v1.layers` works: Keras 2 (TF <= 2.15, or
+  tf_keras with TF_USE_LEGACY_KERAS=1); Keras 3 removed them."""
+  return not is_keras3()
 
 
 def register_keras_serializable(package):
