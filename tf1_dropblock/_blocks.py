@@ -33,11 +33,16 @@ class BlockGeometry(object):
   Attributes:
     batch, channels: N and C (Python ints or int64 scalars).
     sizes, blocks: Spatial sizes and block sizes of the map, 2 or 3 each.
+    clipped: The block extent along each axis, clipped to the map.
     valid: Seed positions along each spatial axis: `size - block + 1`
       where a whole block fits, 1 where the block is clipped to a shorter
-      map, 0 on an empty axis.
+      map (and on an empty axis, whose cell count is clipped to 0).
+    gaps: `size - valid` per axis.
     offsets: Where the seed of a block sits relative to its first cell.
-    num_valid_cells: N * prod(valid) * C, the cells a seed may be drawn in.
+    map_strides, valid_strides: Row-major strides of the map and of the
+      seed region, the batch stride first.
+    num_valid_cells: N * prod(valid) * C, the cells a seed may be drawn in
+      (0 for an empty input).
     num_units: N * prod(sizes) * C, the size of the input.
   """
 

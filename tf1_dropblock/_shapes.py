@@ -3,7 +3,7 @@
 A dimension is a Python int when the static shape knows it and an int64
 scalar tensor otherwise. Arithmetic on two Python ints is done in Python,
 so a graph with static shapes gets constants instead of shape ops, and one
-with unknown shapes gets only the ops it needs. (`tf.maximum` and friends
+with unknown shapes gets only the ops it needs. (`tf.minimum` and friends
 would build ops even for two constants.)
 """
 
@@ -62,10 +62,6 @@ def total(values):
   for value in values[1:]:
     result = result + value
   return result
-
-
-def maximum(a, b):
-  return max(a, b) if is_static(a, b) else tf.maximum(_int64(a), _int64(b))
 
 
 def minimum(a, b):
