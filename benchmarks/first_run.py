@@ -1,7 +1,7 @@
 r"""Build-and-first-run time of a ResNet-50-sized TF1 graph, by regulariser.
 
-    python benchmarks/graph_build.py                 # 3 rounds
-    python benchmarks/graph_build.py --rounds=5 --training=placeholder
+    python benchmarks/first_run.py                 # 3 rounds
+    python benchmarks/first_run.py --rounds=5 --training=placeholder
 
 A ResNet-50 (bottleneck blocks 3-4-6-3, fused batch norm, NHWC) is built
 from `tf.compat.v1.get_variable` and `tf.nn` ops with v2 behaviour disabled
