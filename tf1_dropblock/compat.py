@@ -28,6 +28,23 @@ IS_TF2 = TF_VERSION[0] >= 2
 # pools from k = 5, TF 2.21 (oneDNN) only from about k = 7. 2.9 is where
 # oneDNN became TF's default on x86 Linux; releases between 1.15 and 2.21
 # were not timed.
+def _op_takes_dtype(op_name, dtype, attr="T"):
+  """Whether the installed TF registers `op_name` for `dtype` (op def)."""
+  try:
+    from tensorflow.python.framework import op_def_registry  # pylint: disable=g-import-not-at-top
+    for op_attr in op_def_registry.get(op_name).attr:
+      if op_attr.name == attr:
+        allowed = op_attr.allowed_values.list.type
+        return not allowed or dtype.as_datatype_enum in allowed
+  except Exception:  # pylint: disable=broad-except
+    pass
+  return False
+
+
+#: Whether `tf.maximum` takes int8 (not on TF 2.4), which the XLA path's
+#: int8 maps need for their sliding max.
+INT8_MAXIMUM = _op_takes_dtype("Maximum", _tf.int8)
+
 #: Whether int8 DropBlock maps with many channels pool faster than float32.
 INT8_MAX_POOL_IS_FAST = TF_VERSION >= (2, 9)
 #: The smallest block that is expanded by one 1-D pool per axis.
@@ -179,7 +196,7 @@ def register_keras_serializable(package):
 def function(fn, input_signature=None, jit_compile=False):
   """Wraps `fn` in `tf.function`, compiled with XLA if `jit_compile`.
 
-  TF 1.15 spells `jit_compile` as `experimental_compile`.
+  TF < 2.5 spells `jit_compile` as `experimental_compile`.
 
   Raises:
     NotImplementedError: On TF 1.x, which has no usable `tf.function` for
@@ -190,7 +207,8 @@ def function(fn, input_signature=None, jit_compile=False):
                               % _tf.__version__)
   kwargs = {"input_signature": input_signature}
   if jit_compile:
-    kwargs["jit_compile"] = True
+    name = "jit_compile" if TF_VERSION >= (2, 5) else "experimental_compile"
+    kwargs[name] = True
   return _tf.function(fn, **kwargs)
 
 

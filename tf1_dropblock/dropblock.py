@@ -183,7 +183,8 @@ def _xla_multiplier(shape, keep_prob, scale, key, data_format, blocks):
   gamma = _gamma(keep_prob, geometry)
   # XLA fuses the casts, so the full-size maps can be int8, a quarter of
   # the memory traffic of float32 (MaxPool3D takes floats only).
-  map_dtype = tf.int8 if len(blocks) == 2 else tf.float32
+  map_dtype = (tf.int8 if len(blocks) == 2 and compat.INT8_MAXIMUM
+               else tf.float32)
   if compat.get_static_value(keep_prob) is not None:
     # XLA needs static sizes; with a constant keep_prob the draw count
     # depends only on shapes, which XLA treats as compile-time constants.
