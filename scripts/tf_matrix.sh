@@ -37,9 +37,14 @@ for version in "${versions[@]}"; do
   fi
   extra=""
   case "$version" in
+    2.2|2.3) extra="numpy<1.19 protobuf<3.21" ;;
     2.4|2.5|2.6) extra="numpy<1.20" ;;  # built against numpy 1.19
     2.7|2.8|2.9|2.10) extra="protobuf<3.21 numpy<1.24" ;;
     2.11) extra="numpy<1.24" ;;
+    # TF 2.20 asks for protobuf>=5.28 with no upper bound; with protobuf 7
+    # its graph writer (tf.io.write_graph, MonitoredTrainingSession's
+    # graph.pbtxt) fails: MessageToString lost `float_format`.
+    2.20) extra="protobuf<7" ;;
   esac
   venv="$work/tf$version"
   start=$SECONDS

@@ -49,6 +49,10 @@ INT8_MAXIMUM = _op_takes_dtype("Maximum", _tf.int8)
 INT8_MAX_POOL_IS_FAST = TF_VERSION >= (2, 9)
 #: The smallest block that is expanded by one 1-D pool per axis.
 SEPARABLE_POOL_FROM_BLOCK = 7 if TF_VERSION >= (2, 9) else 5
+#: Whether XLA compiles a `tf.switch_case` whose branches size their maps
+#: from shapes captured outside (before TF 2.7 it asks for the `Fill` dims
+#: to be compile-time constants and fails).
+XLA_CASE_SEES_OUTER_SHAPES = TF_VERSION >= (2, 7)
 
 
 def is_tensor(value):

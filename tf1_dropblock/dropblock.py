@@ -189,6 +189,8 @@ def _xla_multiplier(shape, keep_prob, scale, key, data_format, blocks):
     # XLA needs static sizes; with a constant keep_prob the draw count
     # depends only on shapes, which XLA treats as compile-time constants.
     seed_map = _sparse_seed_map(geometry, gamma, key, dtype=map_dtype)
+  elif not compat.XLA_CASE_SEES_OUTER_SHAPES:
+    seed_map = _dense_seed_map(geometry, gamma, key, map_dtype)
   else:
     seed_map = _bucketed_seed_map(keep_prob, geometry, gamma, key,
                                   map_dtype)
