@@ -3,11 +3,12 @@ r"""Does DropBlock or spatial dropout change super-resolution PSNR? Measure it.
 Trains a small SR network without a regulariser and with each regulariser,
 from identical weights on identical batches, for several seeds; evaluates on
 held-out images (Y-channel PSNR, the papers' protocol) and reports the
-paired PSNR change with a 95 % confidence interval and a verdict.
+paired PSNR change with a 95 % confidence interval, a verdict against an
+equivalence margin and the seeds that would settle it.
 
     python legacy_examples/sr_dropblock.py
     python legacy_examples/sr_dropblock.py --data_dir=/data/DIV2K_train_HR \
-        --test_dir=/data/Set5 --scale=4 --steps=20000
+        --test_dir=/data/Set5,/data/Set14 --scale=4 --steps=20000
 
 The logic lives in sr_lib.py; this file is intentionally kept short.
 """
@@ -25,9 +26,10 @@ FLAGS = flags.FLAGS
 flags.DEFINE_string("data_dir", "", "Folder of PNG/JPEG/BMP training images. "
                     "Default: photos bundled with scikit-image (%s)."
                     % ", ".join(sr_lib.BUNDLED_TRAIN))
-flags.DEFINE_string("test_dir", "", "Folder of held-out PNG/JPEG/BMP images "
-                    "(e.g. Set5). Default: bundled photos (%s)."
-                    % ", ".join(sr_lib.BUNDLED_TEST))
+flags.DEFINE_string("test_dir", "", "Comma list of folders of held-out "
+                    "PNG/JPEG/BMP images (e.g. /data/Set5,/data/Set14), each "
+                    "reported as its own test set. Default: bundled photos "
+                    "(%s)." % ", ".join(sr_lib.BUNDLED_TEST))
 flags.DEFINE_enum("scale", "2", ["2", "3", "4"], "Upscaling factor.")
 flags.DEFINE_list("arms", list(sr_lib.DEFAULT_ARMS),
                   "Comma list of arms from: %s." % ", ".join(sr_lib.ARMS))
@@ -40,8 +42,8 @@ flags.DEFINE_enum("placement", "last", list(sr_lib.PLACEMENTS),
 flags.DEFINE_enum("keep_prob_schedule", "constant", list(sr_lib.SCHEDULES),
                   "constant, or linear: ramp from 1.0 to --keep_prob over "
                   "training (DropBlock paper).")
-flags.DEFINE_integer("seeds", 3, "Number of paired seeds.", lower_bound=1)
-flags.DEFINE_integer("steps", 600, "Training steps per run.", lower_bound=1)
+flags.DEFINE_integer("seeds", 8, "Number of paired seeds.", lower_bound=1)
+flags.DEFINE_integer("steps", 300, "Training steps per run.", lower_bound=1)
 flags.DEFINE_integer("batch_size", 16, "Patches per batch.", lower_bound=1)
 flags.DEFINE_integer("patch_size", 48, "HR patch side; a multiple of --scale.",
                      lower_bound=2)
@@ -55,6 +57,9 @@ flags.DEFINE_bool("resume", False, "Continue an interrupted run in "
                   "--output_dir (finished runs are reused).")
 flags.DEFINE_integer("log_every", 100, "Steps between progress lines.",
                      lower_bound=1)
+flags.DEFINE_float("margin_db", 0.05, "Equivalence margin in dB: a paired "
+                   "interval inside ±margin reads 'no effect beyond "
+                   "±margin'.", lower_bound=0.0)
 flags.register_validator("keep_prob", lambda v: 0.0 < v <= 1.0,
                          "--keep_prob must be in (0, 1].")
 flags.register_validator(
@@ -72,7 +77,8 @@ def _user_path(path):
 def config_from_flags():
   return sr_lib.Config(
       data_dir=_user_path(FLAGS.data_dir),
-      test_dir=_user_path(FLAGS.test_dir), scale=int(FLAGS.scale),
+      test_dir=",".join(_user_path(d) for d in FLAGS.test_dir.split(",")
+                        if d), scale=int(FLAGS.scale),
       arms=tuple(FLAGS.arms), keep_prob=FLAGS.keep_prob,
       block_size=FLAGS.block_size, placement=FLAGS.placement,
       keep_prob_schedule=FLAGS.keep_prob_schedule, seeds=FLAGS.seeds,
@@ -80,7 +86,7 @@ def config_from_flags():
       patch_size=FLAGS.patch_size, channels=FLAGS.channels,
       num_blocks=FLAGS.num_blocks, learning_rate=FLAGS.learning_rate,
       output_dir=_user_path(FLAGS.output_dir), resume=FLAGS.resume,
-      log_every=FLAGS.log_every)
+      log_every=FLAGS.log_every, margin_db=FLAGS.margin_db)
 
 
 def main(argv):

@@ -15,22 +15,25 @@ YCbCr, peak 255, `scale` pixels shaved from each border.
 import collections
 import dataclasses
 import glob
+import io
 import json
 import math
 import os
 import shutil
 import sys
+import tempfile
 import time
 import zlib
 
 import numpy as np
 
+import sr_stats
 import tf1_dropblock
 from tf1_dropblock import compat
 from tf1_dropblock.compat import tf
 
 ARMS = ("none", "dropout", "dropblock", "spatial_dropout")
-DEFAULT_ARMS = ("none", "dropblock", "spatial_dropout")
+DEFAULT_ARMS = ARMS
 PLACEMENTS = ("last", "all")
 SCHEDULES = ("constant", "linear")
 
@@ -43,6 +46,22 @@ BUNDLED_TEST = ("chelsea", "camera", "coins", "clock")
 # A run whose mean gain over bicubic is below this has collapsed to (about)
 # its bicubic input; it is reported and left out of the means.
 COLLAPSE_GAIN_DB = 0.05
+
+# Bicubic Y-PSNR of the standard test sets as SR papers publish it (x2, x3,
+# x4; e.g. the EDSR and VDSR papers), to check a user's copy and our
+# degradation against. Keys are lower-case folder names.
+PUBLISHED_BICUBIC = {
+    "set5": {2: 33.66, 3: 30.39, 4: 28.42},
+    "set14": {2: 30.24, 3: 27.55, 4: 26.00},
+    "b100": {2: 29.56, 3: 27.21, 4: 25.96},
+    "bsd100": {2: 29.56, 3: 27.21, 4: 25.96},
+    "urban100": {2: 26.88, 3: 24.46, 4: 23.14},
+}
+# Our bicubic baseline on such a set should be this close to the published.
+BICUBIC_TOLERANCE_DB = 0.1
+
+# Bumped when a run's result.json changes shape, so --resume never mixes.
+_RESULT_FORMAT = 2
 
 _IMAGE_PATTERNS = ("*.png", "*.jpg", "*.jpeg", "*.bmp", "*.PNG", "*.JPG",
                    "*.JPEG", "*.BMP")
@@ -63,8 +82,8 @@ class Config:
   block_size: int = 3
   placement: str = "last"
   keep_prob_schedule: str = "constant"
-  seeds: int = 3
-  steps: int = 600
+  seeds: int = 8
+  steps: int = 300
   batch_size: int = 16
   patch_size: int = 48
   channels: int = 32
@@ -74,6 +93,7 @@ class Config:
   resume: bool = False
   log_every: int = 100
   checkpoint_every: int = 200
+  margin_db: float = 0.05
 
   def validate(self):
     """Raises ValueError naming the first bad setting."""
@@ -107,13 +127,22 @@ class Config:
     if not self.learning_rate > 0:
       raise ValueError("learning_rate must be positive. Received: %r"
                        % self.learning_rate)
+    if not self.margin_db > 0:
+      raise ValueError("margin_db must be positive. Received: margin_db=%r"
+                       % self.margin_db)
 
   def run_key(self):
     """The settings a saved run must share to be resumed."""
     key = dataclasses.asdict(self)
-    for name in ("output_dir", "resume", "seeds", "arms", "log_every"):
+    for name in ("output_dir", "resume", "seeds", "arms", "log_every",
+                 "margin_db"):
       key.pop(name)
+    key["result_format"] = _RESULT_FORMAT
     return key
+
+  def test_dirs(self):
+    """The --test_dir folders, in order (empty: the bundled images)."""
+    return [d for d in self.test_dir.split(",") if d]
 
 
 # ----------------------------------------------------------------------------
@@ -174,12 +203,26 @@ def load_folder(path, flag_name):
           image = sess.run(decoded, {contents: raw})
         except tf.errors.OpError as e:
           raise DataError("Cannot read image %s: %s"
-                          % (filename, e.message.splitlines()[0])) from e
+                          % (filename, _decoder_reason(e.message))) from e
         if image.ndim != 3:
           raise DataError("Cannot read image %s: animated images are not "
                           "supported." % filename)
         images.append((os.path.basename(filename), to_rgb_uint8(image)))
   return images
+
+
+def _decoder_reason(message):
+  """The decoder's own words from a TF error message.
+
+  TF 2.x wraps them in "Graph execution error:", the node's Python stack
+  and a `[[{{node ...}}]]` line; TF 1.15 puts them first.
+  """
+  noise = ("Graph execution error", "Detected at node", "File ", "Node:",
+           "[[")
+  lines = [line.strip() for line in message.splitlines()]
+  reasons = [line for line in lines
+             if line and not line.startswith(noise)]
+  return reasons[-1] if reasons else message.strip()
 
 
 def modcrop(image, scale):
@@ -212,11 +255,12 @@ class _Resizer(object):
     self._sess.close()
 
 
-def degrade(images, scale):
+def degrade(images, scale, bicubic=True):
   """Makes (HR, LR, bicubic) uint8 triples, as MATLAB's `imresize` would.
 
   HR is cropped to a multiple of `scale`; LR is its antialiased bicubic
-  downscale rounded to 8 bits; bicubic is LR upscaled back, the baseline.
+  downscale rounded to 8 bits; bicubic is LR upscaled back, the baseline
+  (None when `bicubic` is False: training images need none).
   """
   resizer = _Resizer()
   try:
@@ -225,8 +269,9 @@ def degrade(images, scale):
       hr = modcrop(image, scale)
       height, width = hr.shape[:2]
       lr = resizer(hr, [height // scale, width // scale], antialias=True)
-      bicubic = resizer(lr, [height, width], antialias=False)
-      triples.append((hr, lr, bicubic))
+      upscaled = (resizer(lr, [height, width], antialias=False)
+                  if bicubic else None)
+      triples.append((hr, lr, upscaled))
     return triples
   finally:
     resizer.close()
@@ -294,54 +339,6 @@ def psnr_y(output, reference, border):
                      % (border, output.shape))
   mse = np.mean(diff ** 2)
   return float("inf") if mse == 0 else 10.0 * math.log10(255.0 ** 2 / mse)
-
-
-# Two-sided 95 % quantiles of Student's t, df = 1..30.
-_T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262,
-         2.228, 2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093,
-         2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045,
-         2.042)
-
-
-def t_quantile_975(df):
-  """The 0.975 quantile of Student's t with `df` degrees of freedom."""
-  if df < 1:
-    raise ValueError("df must be >= 1. Received: %r" % df)
-  if df <= len(_T975):
-    return _T975[df - 1]
-  z = 1.959964  # Cornish-Fisher expansion around the normal quantile.
-  return (z + (z ** 3 + z) / (4 * df)
-          + (5 * z ** 5 + 16 * z ** 3 + 3 * z) / (96 * df ** 2))
-
-
-def paired_comparison(deltas):
-  """Mean paired difference with a 95 % t interval and a verdict.
-
-  Args:
-    deltas: Per-seed differences (regularised minus none), in dB.
-
-  Returns:
-    A dict with n, mean, sd, ci_low, ci_high and verdict: "improves" or
-    "hurts" when the interval excludes 0, else "not resolved at this
-    budget" (always so with fewer than 2 seeds: no interval exists).
-  """
-  deltas = np.asarray(deltas, np.float64)
-  n = int(deltas.size)
-  result = {"n": n, "mean": float(np.mean(deltas)) if n else float("nan"),
-            "sd": float("nan"), "ci_low": float("nan"),
-            "ci_high": float("nan"),
-            "verdict": "not resolved at this budget"}
-  if n < 2:
-    return result
-  sd = float(np.std(deltas, ddof=1))
-  half = t_quantile_975(n - 1) * sd / math.sqrt(n)
-  result.update(sd=sd, ci_low=result["mean"] - half,
-                ci_high=result["mean"] + half)
-  if result["ci_low"] > 0:
-    result["verdict"] = "improves"
-  elif result["ci_high"] < 0:
-    result["verdict"] = "hurts"
-  return result
 
 
 # ----------------------------------------------------------------------------
@@ -475,29 +472,35 @@ class _Model(object):
 
 
 @dataclasses.dataclass
+class TestSet:
+  """Held-out images evaluated and reported together (one folder)."""
+  name: str
+  image_names: list
+  triples: list = dataclasses.field(repr=False)  # (HR, LR, bicubic) uint8.
+
+
+@dataclasses.dataclass
 class RunResult:
   arm: str
   seed: int
-  psnr: list            # Per test image, dB.
-  mean_psnr: float
-  gain_over_bicubic: float
+  psnr: dict               # Test set -> PSNR per image, dB.
+  mean_psnr: dict          # Test set -> mean PSNR, dB.
+  gain_over_bicubic: dict  # Test set -> mean gain over bicubic, dB.
   collapsed: bool
   final_loss: float
   steps_per_second: float
   train_seconds: float
-  start_step: int = 0   # > 0 when resumed from a checkpoint.
+  start_step: int = 0      # > 0 when resumed from a checkpoint.
 
 
 @dataclasses.dataclass
 class ComparisonResult:
   config: dict
   tf_version: str
-  test_images: list
-  bicubic_psnr: list
-  bicubic_mean: float
+  test_sets: list       # Per set: name, images, bicubic PSNR, published.
   runs: list            # RunResult for every arm and seed.
-  arms: dict            # arm -> summary over seeds.
-  paired: dict          # regularised arm -> paired_comparison vs "none".
+  arms: dict            # Test set -> arm -> summary over seeds.
+  paired: dict          # Test set -> "a vs b" -> paired comparison.
   wall_seconds: float
   output_dir: str
   crops: dict = dataclasses.field(default_factory=dict, repr=False)
@@ -530,38 +533,75 @@ def _format_seconds(seconds):
   return "%dm%02ds" % (minutes, seconds) if minutes else "%ds" % seconds
 
 
-def _train_run(config, arm, seed, train, test, run_dir, progress):
+def write_atomic(path, data):
+  """Writes bytes or text to `path` through a temporary file and a rename.
+
+  A kill mid-write leaves the previous file or the new one, never a part.
+  """
+  folder = os.path.dirname(path) or "."
+  fd, temporary = tempfile.mkstemp(dir=folder,
+                                   prefix="." + os.path.basename(path))
+  try:
+    with os.fdopen(fd, "wb" if isinstance(data, bytes) else "w") as f:
+      f.write(data)
+      f.flush()
+      os.fsync(f.fileno())
+    os.replace(temporary, path)
+  except BaseException:
+    if os.path.exists(temporary):
+      os.remove(temporary)
+    raise
+
+
+def _read_json(path):
+  """(value, None), or (None, reason) when `path` is missing or unreadable."""
+  try:
+    with open(path) as f:
+      return json.load(f), None
+  except FileNotFoundError:
+    return None, "missing"
+  except (OSError, ValueError) as e:
+    return None, "unreadable (%s)" % e
+
+
+def _train_run(config, arm, seed, train, test_sets, run_dir, progress):
   """Trains one arm with one seed (resuming if asked) and evaluates it."""
+  label = "%s seed %d" % (arm, seed)
   result_path = os.path.join(run_dir, "result.json")
   key_path = os.path.join(run_dir, "config.json")
   run_key = config.run_key()
   if config.resume and os.path.exists(key_path):
-    with open(key_path) as f:
-      if json.load(f) != run_key:
-        raise DataError("--resume: %s was made with other settings; use "
-                        "another --output_dir or drop --resume." % run_dir)
-    if os.path.exists(result_path):
-      with open(result_path) as f:
-        saved = json.load(f)
+    saved_key, problem = _read_json(key_path)
+    if problem:
+      raise DataError("--resume: %s is %s; delete %s to train this run "
+                      "again." % (key_path, problem, run_dir))
+    if saved_key != run_key:
+      raise DataError("--resume: %s was made with other settings; use "
+                      "another --output_dir or drop --resume." % run_dir)
+    saved, problem = _read_json(result_path)
+    crop_path = os.path.join(run_dir, "crop.npy")
+    if saved is not None and os.path.exists(crop_path):
       progress.done_steps += config.steps
-      crop = np.load(os.path.join(run_dir, "crop.npy"))
-      return RunResult(**saved), crop
+      return RunResult(**saved), np.load(crop_path)
+    if problem != "missing":
+      progress.stream.write("[%s] result.json %s: evaluating again from the "
+                            "last checkpoint.\n" % (label, problem))
   elif os.path.exists(run_dir):
     shutil.rmtree(run_dir)
   os.makedirs(run_dir, exist_ok=True)
-  with open(key_path, "w") as f:
-    json.dump(run_key, f, indent=1, sort_keys=True)
+  write_atomic(key_path, json.dumps(run_key, indent=1, sort_keys=True))
 
   model = _Model(config, arm, seed)
   try:
     with model.graph.as_default():
-      return _train_model(model, config, arm, seed, train, test, run_dir,
-                          progress)
+      return _train_model(model, config, arm, seed, train, test_sets,
+                          run_dir, progress)
   finally:
     model.close()
 
 
-def _train_model(model, config, arm, seed, train, test, run_dir, progress):
+def _train_model(model, config, arm, seed, train, test_sets, run_dir,
+                 progress):
   """The training loop, evaluation and run files of one built model."""
   label = "%s seed %d" % (arm, seed)
   model.sess.run(model.init)
@@ -571,7 +611,7 @@ def _train_model(model, config, arm, seed, train, test, run_dir, progress):
   step = int(model.sess.run(model.global_step))
   progress.done_steps += step
   writer = tf.summary.FileWriter(run_dir, graph=model.graph)
-  lr_train, hr_train = [t[1] for t in train], [t[0] for t in train]
+  hr_train, lr_train = [t[0] for t in train], [t[1] for t in train]
   loss = float("nan")
   start, window_start, window_step = time.time(), time.time(), step
   start_step = step
@@ -594,25 +634,36 @@ def _train_model(model, config, arm, seed, train, test, run_dir, progress):
       model.saver.save(model.sess, os.path.join(run_dir, "model.ckpt"),
                        global_step=step)
   train_seconds = time.time() - start
-  outputs = [model.super_resolve(lr) for _, lr, _ in test]
-  psnr = [psnr_y(out, hr, config.scale)
-          for out, (hr, _, _) in zip(outputs, test)]
-  bicubic = [psnr_y(bic, hr, config.scale) for hr, _, bic in test]
-  gain = float(np.mean(psnr) - np.mean(bicubic))
+  psnr, means, gains, crop = {}, {}, {}, None
+  for test_set in test_sets:
+    outputs = [model.super_resolve(lr) for _, lr, _ in test_set.triples]
+    psnr[test_set.name] = [psnr_y(out, hr, config.scale) for out, (hr, _, _)
+                           in zip(outputs, test_set.triples)]
+    bicubic = [psnr_y(bic, hr, config.scale)
+               for hr, _, bic in test_set.triples]
+    means[test_set.name] = float(np.mean(psnr[test_set.name]))
+    gains[test_set.name] = means[test_set.name] - float(np.mean(bicubic))
+    if crop is None:
+      crop = _crop(outputs[0])
+  trained = step - start_step
   result = RunResult(
-      arm=arm, seed=seed, psnr=psnr, mean_psnr=float(np.mean(psnr)),
-      gain_over_bicubic=gain, collapsed=bool(gain < COLLAPSE_GAIN_DB),
+      arm=arm, seed=seed, psnr=psnr, mean_psnr=means,
+      gain_over_bicubic=gains,
+      collapsed=bool(np.mean(list(gains.values())) < COLLAPSE_GAIN_DB),
       final_loss=float(loss),
-      steps_per_second=(step - start_step) / max(train_seconds, 1e-9),
+      steps_per_second=(trained / train_seconds if trained else
+                        float("nan")),
       train_seconds=train_seconds, start_step=start_step)
   writer.add_summary(tf.Summary(value=[
-      tf.Summary.Value(tag="psnr_y", simple_value=result.mean_psnr),
-      tf.Summary.Value(tag="gain_over_bicubic", simple_value=gain)]), step)
+      tf.Summary.Value(tag="psnr_y/" + name, simple_value=value)
+      for name, value in means.items()]), step)
   writer.close()
-  crop = _crop(outputs[0])
-  np.save(os.path.join(run_dir, "crop.npy"), crop)
-  with open(os.path.join(run_dir, "result.json"), "w") as f:
-    json.dump(dataclasses.asdict(result), f, indent=1)
+  buffer = io.BytesIO()
+  np.save(buffer, crop)
+  write_atomic(os.path.join(run_dir, "crop.npy"), buffer.getvalue())
+  # Written last: its presence marks the run as finished.
+  write_atomic(os.path.join(run_dir, "result.json"),
+               json.dumps(_json_safe(dataclasses.asdict(result)), indent=1))
   return result, crop
 
 
@@ -624,29 +675,62 @@ def _crop(image, size=96):
   return image[top:top + size, left:left + size]
 
 
+def _set_names(folders):
+  """Report names of the test folders: base names, paths where they clash."""
+  names = [os.path.basename(os.path.normpath(f)) for f in folders]
+  return [name if names.count(name) == 1 else folder
+          for name, folder in zip(names, folders)]
+
+
 def load_data(config):
-  """(train, test, test names): lists of (HR, LR, bicubic) uint8 triples."""
+  """(train, test sets): (HR, LR) uint8 pairs and `TestSet`s.
+
+  Raises:
+    DataError: For missing, unreadable or too small images.
+  """
   if config.data_dir:
     train_images = load_folder(config.data_dir, "data_dir")
   else:
     train_images = bundled_images(BUNDLED_TRAIN)
-  if config.test_dir:
-    test_images = load_folder(config.test_dir, "test_dir")
+  folders = config.test_dirs()
+  if folders:
+    named = list(zip(_set_names(folders),
+                     [load_folder(f, "test_dir") for f in folders]))
   else:
-    test_images = bundled_images(BUNDLED_TEST)
+    named = [("bundled", bundled_images(BUNDLED_TEST))]
   for name, image in train_images:
     if min(image.shape[:2]) < config.patch_size:
       raise DataError(
           "Training image %s is %dx%d, smaller than --patch_size=%d."
           % (name, image.shape[0], image.shape[1], config.patch_size))
-  for name, image in test_images:
-    if min(image.shape[:2]) < 4 * config.scale:  # Something left to shave.
-      raise DataError("Test image %s is %dx%d, too small to evaluate at "
-                      "--scale=%d." % (name, image.shape[0], image.shape[1],
-                                       config.scale))
-  train = degrade([image for _, image in train_images], config.scale)
-  test = degrade([image for _, image in test_images], config.scale)
-  return train, test, [name for name, _ in test_images]
+  for _, images in named:
+    for name, image in images:
+      if min(image.shape[:2]) < 4 * config.scale:  # Something left to shave.
+        raise DataError("Test image %s is %dx%d, too small to evaluate at "
+                        "--scale=%d." % (name, image.shape[0], image.shape[1],
+                                         config.scale))
+  train = [(hr, lr) for hr, lr, _ in degrade(
+      [image for _, image in train_images], config.scale, bicubic=False)]
+  test_sets = [TestSet(set_name, [n for n, _ in images],
+                       degrade([image for _, image in images], config.scale))
+               for set_name, images in named]
+  return train, test_sets
+
+
+def published_bicubic(set_name, scale):
+  """The published bicubic Y-PSNR of a standard test set, or None."""
+  return PUBLISHED_BICUBIC.get(os.path.basename(set_name).lower(),
+                               {}).get(scale)
+
+
+def comparisons(arms):
+  """The (arm, baseline) pairs reported: each regulariser against none,
+  and DropBlock against the regularisers it is offered instead of."""
+  pairs = [(arm, "none") for arm in arms if arm != "none" and "none" in arms]
+  if "dropblock" in arms:
+    pairs += [("dropblock", other) for other in ("dropout", "spatial_dropout")
+              if other in arms]
+  return pairs
 
 
 def run_comparison(config, stream=None):
@@ -667,16 +751,30 @@ def run_comparison(config, stream=None):
   config.validate()
   stream = stream or sys.stdout
   wall_start = time.time()
-  train, test, test_names = load_data(config)
+  train, test_sets = load_data(config)
   os.makedirs(config.output_dir, exist_ok=True)
-  bicubic = [psnr_y(bic, hr, config.scale) for hr, _, bic in test]
+  set_info = []
+  for test_set in test_sets:
+    bicubic = [psnr_y(bic, hr, config.scale)
+               for hr, _, bic in test_set.triples]
+    published = published_bicubic(test_set.name, config.scale)
+    info = {"name": test_set.name, "images": test_set.image_names,
+            "bicubic_psnr": bicubic, "bicubic_mean": float(np.mean(bicubic)),
+            "published_bicubic": published}
+    if (published is not None and
+        abs(info["bicubic_mean"] - published) > BICUBIC_TOLERANCE_DB):
+      stream.write(
+          "Warning: bicubic on %s is %.2f dB, the published x%d baseline is "
+          "%.2f dB: is this the standard set, with its HR images?\n"
+          % (test_set.name, info["bicubic_mean"], config.scale, published))
+    set_info.append(info)
   progress = _Progress(len(config.arms) * config.seeds * config.steps, stream)
   runs, crops = [], {}
   for seed in range(config.seeds):
     for arm in config.arms:
       run_dir = os.path.join(config.output_dir, "runs",
                              "%s_seed%d" % (arm, seed))
-      result, crop = _train_run(config, arm, seed, train, test, run_dir,
+      result, crop = _train_run(config, arm, seed, train, test_sets, run_dir,
                                 progress)
       runs.append(result)
       if seed == 0:
@@ -684,94 +782,130 @@ def run_comparison(config, stream=None):
       if result.collapsed:
         stream.write("[%s seed %d] collapsed: gain over bicubic %.3f dB < "
                      "%.2f dB; left out of the means.\n"
-                     % (arm, seed, result.gain_over_bicubic, COLLAPSE_GAIN_DB))
-  crops["bicubic"] = _crop(test[0][2])
-  crops["ground truth"] = _crop(test[0][0])
+                     % (arm, seed, np.mean(list(
+                         result.gain_over_bicubic.values())),
+                        COLLAPSE_GAIN_DB))
+  first = test_sets[0].triples[0]
+  crops["bicubic"] = _crop(first[2])
+  crops["ground truth"] = _crop(first[0])
   result = ComparisonResult(
       config=dataclasses.asdict(config), tf_version=compat.VERSION,
-      test_images=test_names,
-      bicubic_psnr=bicubic, bicubic_mean=float(np.mean(bicubic)), runs=runs,
-      arms=_summarise_arms(runs, config.arms, float(np.mean(bicubic))),
-      paired=_paired(runs, config.arms), wall_seconds=0.0,
-      output_dir=config.output_dir, crops=crops)
+      test_sets=set_info, runs=runs,
+      arms={info["name"]: _summarise_arms(runs, config.arms, info)
+            for info in set_info},
+      paired={info["name"]: _paired(runs, config.arms, info["name"],
+                                    config.margin_db)
+              for info in set_info},
+      wall_seconds=0.0, output_dir=config.output_dir, crops=crops)
   result.wall_seconds = time.time() - wall_start
   save_outputs(result)
   return result
 
 
-def _summarise_arms(runs, arms, bicubic_mean):
+def _summarise_arms(runs, arms, set_info):
+  """Per arm on one test set: seeds, mean ± sd, interval, gain, collapses."""
+  name = set_info["name"]
   summary = collections.OrderedDict()
   for arm in arms:
-    kept = [r.mean_psnr for r in runs if r.arm == arm and not r.collapsed]
+    kept = [r.mean_psnr[name] for r in runs
+            if r.arm == arm and not r.collapsed]
     collapsed = [r.seed for r in runs if r.arm == arm and r.collapsed]
     n = len(kept)
     mean = float(np.mean(kept)) if n else float("nan")
     sd = float(np.std(kept, ddof=1)) if n > 1 else float("nan")
-    half = (t_quantile_975(n - 1) * sd / math.sqrt(n)) if n > 1 else \
-        float("nan")
+    half = sr_stats.half_width(sd, n) if n > 1 else float("nan")
     summary[arm] = {"n": n, "mean": mean, "sd": sd, "ci_half_width": half,
-                    "gain_over_bicubic": mean - bicubic_mean,
+                    "gain_over_bicubic": mean - set_info["bicubic_mean"],
                     "collapsed_seeds": collapsed}
   return summary
 
 
-def _paired(runs, arms):
-  """Paired deltas vs "none" over the seeds where neither run collapsed."""
-  if "none" not in arms:
-    return {}
+def _paired(runs, arms, set_name, margin):
+  """Paired deltas on one test set for every pair of `comparisons(arms)`,
+  over the seeds where neither run collapsed."""
   by_key = {(r.arm, r.seed): r for r in runs}
+  seeds = sorted({r.seed for r in runs})
   paired = collections.OrderedDict()
-  for arm in arms:
-    if arm == "none":
-      continue
-    deltas, seeds = [], []
-    for (run_arm, seed), run in sorted(by_key.items()):
-      base = by_key.get(("none", seed))
-      if run_arm != arm or base is None or run.collapsed or base.collapsed:
+  for arm, baseline in comparisons(arms):
+    deltas, used = [], []
+    for seed in seeds:
+      run, base = by_key.get((arm, seed)), by_key.get((baseline, seed))
+      if run is None or base is None or run.collapsed or base.collapsed:
         continue
-      deltas.append(run.mean_psnr - base.mean_psnr)
-      seeds.append(seed)
-    comparison = paired_comparison(deltas)
-    comparison.update(deltas=deltas, seeds=seeds)
-    paired[arm] = comparison
+      deltas.append(run.mean_psnr[set_name] - base.mean_psnr[set_name])
+      used.append(seed)
+    comparison = sr_stats.paired_comparison(deltas, margin)
+    comparison.update(arm=arm, baseline=baseline, deltas=deltas, seeds=used)
+    paired["%s vs %s" % (arm, baseline)] = comparison
   return paired
 
 
 # ----------------------------------------------------------------------------
 # Report.
 
+SEEDS_NEEDED_NOTE = (
+    "Seeds needed: the smallest n for which, at the observed paired sd, the "
+    "95 %% interval is at most the margin wide with probability %.1f; such "
+    "an interval either excludes 0 or lies inside ±margin, so it settles "
+    "the question: t(0.975, n-1) * sd * sqrt(chi2(%.1f, n-1) / (n-1)) / "
+    "sqrt(n) <= margin / 2." % (sr_stats.POWER, sr_stats.POWER))
+
 
 def _fmt(value, spec="%.3f"):
   return "n/a" if value is None or not math.isfinite(value) else spec % value
 
 
+def _bicubic_cell(info):
+  text = _fmt(info["bicubic_mean"])
+  if info["published_bicubic"] is not None:
+    text += " (published %.2f)" % info["published_bicubic"]
+  return text
+
+
 def format_table(result):
-  """The Markdown report: per-arm PSNR, gains, paired deltas and verdicts."""
+  """The Markdown report: per test set, per-arm PSNR, gains, paired deltas,
+  verdicts and seeds needed."""
   cfg = result.config
-  lines = [
-      "## SR x%d: PSNR (Y, shave %d) on %d held-out images, %d seed(s), "
-      "%d steps" % (cfg["scale"], cfg["scale"], len(result.test_images),
-                    cfg["seeds"], cfg["steps"]),
-      "",
-      "| arm | runs | PSNR mean ± sd (dB) | gain over bicubic (dB) |",
-      "|---|---|---|---|",
-      "| bicubic | – | %s | – |" % _fmt(result.bicubic_mean),
-  ]
-  for arm, s in result.arms.items():
-    lines.append("| %s | %d%s | %s ± %s | %s |" % (
-        arm, s["n"],
-        " (%d collapsed)" % len(s["collapsed_seeds"])
-        if s["collapsed_seeds"] else "",
-        _fmt(s["mean"]), _fmt(s["sd"]), _fmt(s["gain_over_bicubic"], "%+.3f")))
-  if result.paired:
-    lines += ["", "| arm vs none (paired by seed) | n | Δ mean (dB) | "
-              "95 % CI (dB) | verdict |", "|---|---|---|---|---|"]
-    for arm, p in result.paired.items():
-      lines.append("| %s | %d | %s | [%s, %s] | %s |" % (
-          arm, p["n"], _fmt(p["mean"], "%+.3f"), _fmt(p["ci_low"], "%+.3f"),
-          _fmt(p["ci_high"], "%+.3f"), p["verdict"]))
-  lines += ["", "Test images: %s. TF %s; %.0f s wall time." % (
-      ", ".join(result.test_images), result.tf_version, result.wall_seconds)]
+  margin = cfg["margin_db"]
+  lines = []
+  for info in result.test_sets:
+    name = info["name"]
+    lines += [
+        "## SR x%d on %s: PSNR (Y, shave %d) on %d held-out images, %d "
+        "seed(s), %d steps" % (cfg["scale"], name, cfg["scale"],
+                               len(info["images"]), cfg["seeds"],
+                               cfg["steps"]),
+        "",
+        "| arm | runs | PSNR mean ± sd (dB) | gain over bicubic (dB) |",
+        "|---|---|---|---|",
+        "| bicubic | – | %s | – |" % _bicubic_cell(info),
+    ]
+    for arm, s in result.arms[name].items():
+      lines.append("| %s | %d%s | %s ± %s | %s |" % (
+          arm, s["n"],
+          " (%d collapsed)" % len(s["collapsed_seeds"])
+          if s["collapsed_seeds"] else "",
+          _fmt(s["mean"]), _fmt(s["sd"]),
+          _fmt(s["gain_over_bicubic"], "%+.3f")))
+    if result.paired[name]:
+      lines += ["", "| comparison (paired by seed) | n | Δ mean (dB) | "
+                "95 %% CI (dB) | verdict (margin ±%g dB) | seeds needed |"
+                % margin, "|---|---|---|---|---|---|"]
+      for label, p in result.paired[name].items():
+        needed = p["seeds_needed"]
+        lines.append("| %s | %d | %s | [%s, %s] | %s | %s |" % (
+            label, p["n"], _fmt(p["mean"], "%+.3f"),
+            _fmt(p["ci_low"], "%+.3f"), _fmt(p["ci_high"], "%+.3f"),
+            p["verdict"],
+            "n/a" if needed is None and p["n"] < 2 else
+            (needed if needed is not None
+             else "> %d" % sr_stats.MAX_SEEDS)))
+    lines.append("")
+  lines += [SEEDS_NEEDED_NOTE, "",
+            "Test images: %s. TF %s; %.0f s wall time." % (
+                "; ".join("%s: %s" % (i["name"], ", ".join(i["images"]))
+                          for i in result.test_sets),
+                result.tf_version, result.wall_seconds)]
   if any(r.collapsed for r in result.runs):
     lines.append("Collapsed runs (gain over bicubic < %.2f dB) are left out "
                  "of the means and the paired deltas." % COLLAPSE_GAIN_DB)
@@ -789,49 +923,70 @@ def _json_safe(value):
 
 
 def save_outputs(result):
-  """Writes results.json, results.md and figure.png to the output folder."""
+  """Writes results.json, results.md and figure.png to the output folder,
+  each atomically."""
   payload = dataclasses.asdict(result)
   payload.pop("crops")
   payload["note"] = ("PSNR in dB on the Y channel (BT.601), 8-bit outputs, "
                      "scale pixels shaved; null marks an undefined value "
-                     "(e.g. an interval from fewer than 2 seeds).")
-  with open(os.path.join(result.output_dir, "results.json"), "w") as f:
-    json.dump(_json_safe(payload), f, indent=1)
-  with open(os.path.join(result.output_dir, "results.md"), "w") as f:
-    f.write(format_table(result))
-  save_figure(result, os.path.join(result.output_dir, "figure.png"))
+                     "(e.g. an interval from fewer than 2 seeds). " +
+                     SEEDS_NEEDED_NOTE)
+  write_atomic(os.path.join(result.output_dir, "results.json"),
+               json.dumps(_json_safe(payload), indent=1))
+  write_atomic(os.path.join(result.output_dir, "results.md"),
+               format_table(result))
+  buffer = io.BytesIO()
+  save_figure(result, buffer)
+  write_atomic(os.path.join(result.output_dir, "figure.png"),
+               buffer.getvalue())
 
 
-def save_figure(result, path):
-  """PSNR per arm with 95 % intervals, and crops of the first test image."""
+def save_figure(result, target):
+  """Paired Δ per seed with the 95 % interval and the ±margin band (first
+  test set), beside crops of its first image. `target`: a path or file."""
   import matplotlib  # pylint: disable=g-import-not-at-top
   matplotlib.use("Agg")
   from matplotlib import pyplot as plt  # pylint: disable=g-import-not-at-top
 
-  panels = ["bicubic"] + list(result.arms) + ["ground truth"]
-  fig = plt.figure(figsize=(2.2 * max(len(panels), 3), 5.2))
-  grid = fig.add_gridspec(2, len(panels), height_ratios=[1.1, 1])
+  set_name = result.test_sets[0]["name"]
+  paired = result.paired[set_name]
+  margin = result.config["margin_db"]
+  panels = ["bicubic"] + list(result.config["arms"]) + ["ground truth"]
+  fig = plt.figure(figsize=(2.2 * max(len(panels), 4), 5.6))
+  grid = fig.add_gridspec(2, len(panels), height_ratios=[1.3, 1])
   ax = fig.add_subplot(grid[0, :])
-  names = list(result.arms)
-  means = [result.arms[a]["mean"] for a in names]
-  errors = [result.arms[a]["ci_half_width"] for a in names]
-  errors = [e if math.isfinite(e) else 0.0 for e in errors]
-  ax.errorbar(range(len(names)), means, yerr=errors, fmt="o", capsize=6)
-  ax.axhline(result.bicubic_mean, color="grey", linestyle="--",
-             label="bicubic %.2f dB" % result.bicubic_mean)
-  ax.set_xticks(range(len(names)))
-  ax.set_xticklabels(names)
-  ax.set_xlim(-0.5, len(names) - 0.5)
-  ax.set_ylabel("PSNR, Y (dB)")
-  ax.set_title("x%d, mean over %d seed(s) with 95%% t interval"
-               % (result.config["scale"], result.config["seeds"]))
-  ax.legend(loc="lower right")
+  labels = list(paired)
+  ax.axhspan(-margin, margin, color="0.9",
+             label="±%g dB margin" % margin)
+  ax.axhline(0.0, color="grey", linewidth=0.8)
+  for i, label in enumerate(labels):
+    p = paired[label]
+    if p["deltas"]:
+      offsets = np.linspace(-0.15, 0.15, len(p["deltas"]))
+      ax.plot(i + offsets, p["deltas"], "o", color="tab:blue", alpha=0.45,
+              markersize=4, label="one seed" if i == 0 else None)
+    if p["n"] >= 2:
+      ax.errorbar([i + 0.3], [p["mean"]], yerr=[[p["mean"] - p["ci_low"]],
+                                                [p["ci_high"] - p["mean"]]],
+                  fmt="s", color="black", capsize=5,
+                  label="mean, 95 % interval" if i == 0 else None)
+    ax.annotate(p["verdict"], (i, 1.0), xycoords=("data", "axes fraction"),
+                ha="center", va="bottom", fontsize=8)
+  ax.set_xticks(range(len(labels)))
+  ax.set_xticklabels(labels, fontsize=8)
+  ax.set_xlim(-0.5, max(len(labels), 1) - 0.5)
+  ax.set_ylabel("paired Δ PSNR, Y (dB)")
+  ax.set_title("x%d on %s: change per seed (%d seeds, %d steps)"
+               % (result.config["scale"], set_name, result.config["seeds"],
+                  result.config["steps"]), fontsize=10)
+  ax.legend(loc="lower right", fontsize=8)
   for i, name in enumerate(panels):
     crop_ax = fig.add_subplot(grid[1, i])
-    crop_ax.imshow(result.crops[name], interpolation="nearest")
+    if name in result.crops:
+      crop_ax.imshow(result.crops[name], interpolation="nearest")
     crop_ax.set_title(name + ("" if name in ("bicubic", "ground truth")
                               else " (seed 0)"), fontsize=9)
     crop_ax.axis("off")
   fig.tight_layout()
-  fig.savefig(path, dpi=80)
+  fig.savefig(target, dpi=80, format="png")
   plt.close(fig)
