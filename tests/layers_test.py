@@ -81,6 +81,65 @@ class LayersTest(tf.test.TestCase):
         self.assertEqual(int(np.asarray(layer.steps_seen)), 2)
         self.assertEqual(int(np.asarray(loaded.layers[-1].steps_seen)), 2)
 
+  def test_every_rank_masks_saves_loads_and_ramps(self):
+    keras = self.keras
+    rng = np.random.RandomState(3)
+    cases = (
+        (self.layers.DropBlock1D, dict(block_size=3), (24, 4),
+         keras.layers.Conv1D),
+        (self.layers.DropBlock3D, dict(block_size=(2, 3, 3)), (6, 8, 8, 4),
+         keras.layers.Conv3D),
+        (self.layers.SpatialDropout1D, {}, (24, 4), keras.layers.Conv1D),
+        (self.layers.SpatialDropout3D, {}, (6, 8, 8, 4), keras.layers.Conv3D),
+        (self.layers.DropBlock2D, dict(block_size=3, share_channels=True,
+                                       normalize="example"), (12, 12, 4),
+         keras.layers.Conv2D))
+    for cls, kwargs, shape, conv in cases:
+      name = cls.__name__
+      layer = cls(keep_prob=0.7, seed=1, ramp_steps=4, **kwargs)
+      x = np.ones((8,) + shape, np.float32)
+      self.assertAllEqual(np.asarray(layer(x, training=False)), x)
+      self.assertAllEqual(np.asarray(layer(x)), x)
+      for _ in range(4):  # Ramp to keep_prob 0.7.
+        y = np.asarray(layer(x, training=True))
+      self.assertGreater(np.mean(y == 0), 0.05, msg=name)
+      if name.startswith("Spatial"):
+        maps = np.moveaxis(y, -1, 1).reshape(8 * shape[-1], -1)
+        self.assertAllEqual(maps, np.broadcast_to(maps[:, :1], maps.shape))
+      else:
+        self.assertTrue(numpy_reference.zeros_lie_in_full_blocks_nd(
+            y, kwargs["block_size"]), msg=name)
+      if kwargs.get("share_channels"):
+        self.assertAllEqual(y, np.broadcast_to(y[..., :1], y.shape))
+      config = layer.get_config()
+      self.assertEqual(cls.from_config(config).get_config(), config)
+      for key, value in kwargs.items():
+        self.assertEqual(config[key], value)
+      # A model around it trains, predicts, saves and loads.
+      inputs = keras.Input(shape)
+      model = keras.Model(inputs, cls(0.8, ramp_steps=10, **kwargs)(
+          conv(4, 1)(inputs)))
+      model.compile(optimizer="sgd", loss="mse")
+      data = rng.uniform(size=(8,) + shape).astype(np.float32)
+      model.fit(data, data, batch_size=4, epochs=1, verbose=0)
+      predicted = model.predict(data, verbose=0)
+      path = os.path.join(self.get_temp_dir(), "model_%s.keras" % name)
+      model.save(path)
+      loaded = keras.models.load_model(path)
+      self.assertAllClose(loaded.predict(data, verbose=0), predicted)
+      self.assertEqual(int(np.asarray(loaded.layers[-1].steps_seen)), 2)
+      self.assertEqual(loaded.layers[-1].get_config(),
+                       model.layers[-1].get_config())
+
+  def test_layers_refuse_inputs_of_another_rank(self):
+    x = np.ones((2, 8, 8, 3), np.float32)
+    for layer in (self.layers.DropBlock1D(0.8, 3),
+                  self.layers.DropBlock3D(0.8, 3),
+                  self.layers.SpatialDropout1D(0.8),
+                  self.layers.SpatialDropout3D(0.8)):
+      with self.assertRaisesRegex(ValueError, "is for rank-"):
+        layer(x, training=True)
+
   def test_ramp_increases_drops_only_while_training(self):
     layer = self.layers.DropBlock2D(0.5, 3, ramp_steps=3, seed=1)
     x = np.ones((16, 16, 16, 8), np.float32)
@@ -98,14 +157,20 @@ class LayersTest(tf.test.TestCase):
 
   def test_mixed_float16_trains_a_step(self):
     keras = self.keras
-    keras.mixed_precision.set_global_policy("mixed_float16")
+    mixed = keras.mixed_precision
+    # Keras before TF 2.4 has only the experimental spelling.
+    set_policy = getattr(mixed, "set_global_policy", None) or getattr(
+        getattr(mixed, "experimental", None), "set_policy")
+    set_policy("mixed_float16")
     try:
       inputs = keras.Input((12, 12, 4))
       hidden = keras.layers.Conv2D(4, 3, padding="same")(inputs)
       hidden = self.layers.DropBlock2D(0.1, 3)(hidden)
       outputs = keras.layers.Activation("linear", dtype="float32")(hidden)
       model = keras.Model(inputs, outputs)
-      self.assertEqual(model.layers[2].compute_dtype, "float16")
+      layer = model.layers[2]
+      self.assertEqual(getattr(layer, "compute_dtype", None)
+                       or layer._compute_dtype, "float16")  # TF 2.3.
       model.compile(optimizer="adam", loss="mse")
       x = np.random.RandomState(1).uniform(size=(8, 12, 12, 4))
       history = model.fit(x.astype(np.float32), x.astype(np.float32),
@@ -116,7 +181,7 @@ class LayersTest(tf.test.TestCase):
       self.assertEqual(y.dtype, tf.float16)
       self.assertTrue(np.all(np.isfinite(np.asarray(y, np.float32))))
     finally:
-      keras.mixed_precision.set_global_policy("float32")
+      set_policy("float32")
 
   def test_bad_ramp_steps(self):
     with self.assertRaisesRegex(ValueError, "ramp_steps"):
@@ -158,6 +223,24 @@ class LayersTest(tf.test.TestCase):
         with self.assertRaisesRegex(error, message, msg=kwargs):
           self.layers.SpatialDropout2D(**dict(dict(keep_prob=0.9),
                                               **kwargs))
+    for error, message, kwargs in (
+        (TypeError, r"share_channels.*Received: share_channels=1",
+         dict(share_channels=1)),
+        (ValueError, r"normalize.*Received: normalize='per_example'",
+         dict(normalize="per_example"))):
+      with self.assertRaisesRegex(error, message):
+        self.layers.DropBlock2D(0.9, 3, **kwargs)
+    for cls, good, bad in (
+        (self.layers.DropBlock1D, "NCW", "NHWC"),
+        (self.layers.DropBlock3D, "NCDHW", "NCW"),
+        (self.layers.SpatialDropout1D, "NWC", "NDHWC"),
+        (self.layers.SpatialDropout3D, "NDHWC", "NCHW")):
+      cls(0.9, data_format=good)
+      with self.assertRaisesRegex(
+          ValueError, r"data_format.*Received: data_format='%s'" % bad):
+        cls(0.9, data_format=bad)
+    with self.assertRaisesRegex(ValueError, r"`block_size` needs 1 entries"):
+      self.layers.DropBlock1D(0.9, (3, 3))
     # Good spellings construct.
     self.layers.DropBlock2D(1.0, (2, 5), data_format="NCHW", seed=3,
                             ramp_steps=0)

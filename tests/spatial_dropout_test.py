@@ -10,27 +10,33 @@ from tf1_dropblock.compat import tf
 MODES = _testing.MODES
 
 
-def _channel_maps(y, data_format):
-  """[N * C, H * W] view of the output, one row per feature map."""
-  if data_format == "NHWC":
-    y = np.transpose(y, (0, 3, 1, 2))
+def _channel_maps(y, channels_first):
+  """[N * C, spatial] view of the output, one row per feature map."""
+  if not channels_first:
+    y = np.moveaxis(y, -1, 1)
   return y.reshape(y.shape[0] * y.shape[1], -1)
 
 
 class SpatialDropoutTest(parameterized.TestCase, tf.test.TestCase):
 
   @parameterized.named_parameters(
-      ("NHWC", "NHWC"), ("NCHW", "NCHW"),
-      ("channels_last", "channels_last"), ("channels_first", "channels_first"))
-  def test_drops_whole_maps_at_the_right_rate(self, data_format):
+      ("NHWC", "NHWC", (40, 3, 5, 8)), ("NCHW", "NCHW", (40, 8, 3, 5)),
+      ("channels_last", "channels_last", (40, 3, 5, 8)),
+      ("channels_first", "channels_first", (40, 8, 3, 5)),
+      ("NWC", "NWC", (40, 6, 8)), ("NCW", "NCW", (40, 8, 6)),
+      ("channels_last_rank3", "channels_last", (40, 6, 8)),
+      ("NDHWC", "NDHWC", (40, 2, 3, 4, 8)),
+      ("NCDHW", "NCDHW", (40, 8, 2, 3, 4)),
+      ("channels_first_rank5", "channels_first", (40, 8, 2, 3, 4)))
+  def test_drops_whole_maps_at_the_right_rate(self, data_format, shape):
     keep_prob = 0.7
-    channels_first = data_format in ("NCHW", "channels_first")
-    shape = (40, 8, 3, 5) if channels_first else (40, 3, 5, 8)
+    channels_first = data_format[1] == "C" or data_format == "channels_first"
     x = np.full(shape, 3.0, np.float32)
     for mode in MODES:
       y = _testing.run(mode, lambda t: spatial_dropout(
           t, keep_prob, True, data_format=data_format, seed=3), x)
-      maps = _channel_maps(y, "NCHW" if channels_first else "NHWC")
+      self.assertEqual(y.shape, shape)
+      maps = _channel_maps(y, channels_first)
       # Each map is all zero or all 3 / keep_prob.
       first = maps[:, :1]
       self.assertAllEqual(maps, np.broadcast_to(first, maps.shape))

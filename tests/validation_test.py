@@ -45,13 +45,27 @@ class PythonValueErrorsTest(parameterized.TestCase, tf.test.TestCase):
                 lambda: op(_placeholder(dtype=tf.int32), 0.9, training=True))
 
   def test_x_wrong_rank(self):
-    for shape in ((None, None, None), (2, 3, 4, 5, 6), ()):
-      self._check(ValueError, r"`x` must have rank 4. Received: x.shape=",
-                  lambda: spatial_dropout(_placeholder(shape), 0.9, True))
     for shape in ((None, None), (2, 3, 4, 5, 6, 7), ()):
       self._check(ValueError, r"`x` must have rank 3 or 4 or 5. Received: "
                   r"x.shape=", lambda: dropblock(_placeholder(shape), 0.9, 3,
                                                  True))
+      self._check(ValueError, r"`x` must have rank 3 or 4 or 5. Received: "
+                  r"x.shape=",
+                  lambda: spatial_dropout(_placeholder(shape), 0.9, True))
+
+  def test_share_channels_and_normalize(self):
+    x = lambda: _placeholder((2, 8, 8, 3))
+    for value in (1, "yes", None):
+      self._check(TypeError, r"`share_channels` must be a Python bool. "
+                  r"Received: share_channels=%r" % (value,),
+                  lambda: dropblock(x(), 0.9, 3, True, share_channels=value))
+    for value in ("channel", "", None, "Batch"):
+      self._check(ValueError, r"`normalize` must be one of 'batch', "
+                  r"'example'. Received: normalize=%r" % (value,),
+                  lambda: dropblock(x(), 0.9, 3, True, normalize=value))
+    # Keyword-only: a sixth positional argument is refused.
+    self._check(TypeError, "positional",
+                lambda: dropblock(x(), 0.9, 3, True, True, "NHWC"))
 
   def test_data_format_for_another_rank(self):
     for shape, data_format in (((2, 5, 5, 5, 3), "NHWC"),

@@ -149,6 +149,32 @@ def check_seed(seed):
                   % (seed, type(seed).__name__))
 
 
+NORMALIZE_MODES = ("batch", "example")
+
+
+def check_share_channels(share_channels):
+  """Returns `share_channels` as a Python bool or raises TypeError."""
+  if isinstance(share_channels, (bool, np.bool_)):
+    return bool(share_channels)
+  raise TypeError("`share_channels` must be a Python bool. Received: "
+                  "share_channels=%r of type %s"
+                  % (share_channels, type(share_channels).__name__))
+
+
+def check_normalize(normalize):
+  """Returns `normalize` ("batch" or "example") or raises ValueError."""
+  if isinstance(normalize, str) and normalize in NORMALIZE_MODES:
+    return normalize
+  raise ValueError("`normalize` must be one of %s. Received: normalize=%r"
+                   % (", ".join("'%s'" % m for m in NORMALIZE_MODES),
+                      normalize))
+
+
+def canonical_data_format(data_format, rank):
+  """The canonical layout for `rank` of an already checked `data_format`."""
+  return resolve_data_format(data_format, rank, None)
+
+
 def check_ramp_steps(ramp_steps):
   """Returns a non-negative Python int `ramp_steps`.
 

@@ -45,6 +45,13 @@ def dimensions(static_shape, shape=None):
   return dims
 
 
+def with_dimension(dims, axis, value):
+  """`dims` with entry `axis` replaced by `value` (no shape tensor kept)."""
+  replaced = Dimensions(dims)
+  replaced[axis] = value
+  return replaced
+
+
 def is_static(*values):
   return all(isinstance(value, int) for value in values)
 

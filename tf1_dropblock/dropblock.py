@@ -10,7 +10,8 @@ from tf1_dropblock.compat import tf
 
 
 def dropblock(x, keep_prob, block_size, training=None, scale=True, *,
-              data_format="NHWC", seed=None, name=None):
+              data_format="NHWC", seed=None, share_channels=False,
+              normalize="batch", name=None):
   """DropBlock regularisation (Ghiasi, Lin & Le, NeurIPS 2018).
 
   Zeros square or rectangular blocks of each feature map, independently for
@@ -53,6 +54,14 @@ def dropblock(x, keep_prob, block_size, training=None, scale=True, *,
     seed: Optional Python int, the op-level seed; combine it with
       `tf.compat.v1.set_random_seed` (graph) or `tf.random.set_seed` (eager)
       for reproducible masks.
+    share_channels: Python bool. False (the paper's choice): every channel
+      of an example gets its own blocks. True: one block mask per example,
+      the same for all its channels (timm's `couple_channels`); C times
+      fewer seeds.
+    normalize: "batch" (Algorithm 1): one factor, count / count_ones over
+      the whole tensor. "example": each example is rescaled by its own
+      count / count_ones, so its mean activation is kept; an example whose
+      every unit is dropped comes out as zeros.
     name: Optional name scope for the ops (default "dropblock").
 
   Returns:
@@ -62,11 +71,11 @@ def dropblock(x, keep_prob, block_size, training=None, scale=True, *,
 
   Raises:
     TypeError: If `x` is not a float tensor, or `keep_prob`, `block_size`,
-      `training` or `scale` is of the wrong kind.
+      `training`, `scale` or `share_channels` is of the wrong kind.
     ValueError: If the static rank of `x` is not 3, 4 or 5 or does not
       match `data_format`, a Python `keep_prob` is outside (0, 1],
       `block_size` is not positive or has the wrong length, or
-      `data_format` is unknown. A tensor `keep_prob` outside (0, 1] raises
+      `data_format` or `normalize` is unknown. A tensor `keep_prob` outside (0, 1] raises
       `tf.errors.InvalidArgumentError` when it is evaluated.
 
   Example:
@@ -76,13 +85,17 @@ def dropblock(x, keep_prob, block_size, training=None, scale=True, *,
       y = dropblock(x, keep_prob=0.9, block_size=7, training=is_training)
   """
   block_size = _checks.check_block_size(block_size)
+  share_channels = _checks.check_share_channels(share_channels)
+  normalize = _checks.check_normalize(normalize)
 
   return _masking.apply_random_mask(
       x, keep_prob, training, scale, data_format, seed, name, "dropblock",
-      _multiplier, (block_size,), ranks=(3, 4, 5), block_size=block_size)
+      _multiplier, (block_size, share_channels, normalize), ranks=(3, 4, 5),
+      block_size=block_size)
 
 
-def _multiplier(dims, keep_prob, scale, key, data_format, block_size):
+def _multiplier(dims, keep_prob, scale, key, data_format, block_size,
+                share_channels, normalize):
   """The tensor `x` is multiplied by: 0 in dropped blocks, the scale else.
 
   Algorithm 1 of the paper: seeds with probability gamma in the valid seed
@@ -96,16 +109,25 @@ def _multiplier(dims, keep_prob, scale, key, data_format, block_size):
     key: int32 `[2]` key of the stateless noise.
     data_format: A canonical format ("NHWC", "NCW", ...).
     block_size: A checked block size (int, or tuple for the rank).
+    share_channels: Whether one mask serves all channels of an example.
+    normalize: "batch" or "example", the group count / count_ones is
+      taken over.
 
   Returns:
-    A tensor of the input's shape and the dtype of `keep_prob`.
+    A tensor of the input's shape (with one channel if `share_channels`)
+    and the dtype of `keep_prob`.
   """
   blocks = _checks.block_size_for_rank(block_size, len(data_format))
+  if share_channels:
+    # A one-channel mask, broadcast over the channels by the multiply.
+    dims = _shapes.with_dimension(
+        dims, 1 if data_format[1] == "C" else len(dims) - 1, 1)
   if compat.in_xla_context():
     return _xla_multiplier(tf.cast(_shapes.as_shape(dims), tf.int32),
-                           keep_prob, scale, key, data_format, blocks)
+                           keep_prob, scale, key, data_format, blocks,
+                           normalize)
   if all(block == 1 for block in blocks):
-    return _unit_multiplier(dims, keep_prob, scale, key)
+    return _unit_multiplier(dims, keep_prob, scale, key, normalize)
   geometry = _blocks.BlockGeometry(dims, data_format, blocks)
   positions = _seeds.sparse_seed_positions(
       geometry.num_valid_cells, geometry.gamma(keep_prob), key)
@@ -113,10 +135,10 @@ def _multiplier(dims, keep_prob, scale, key, data_format, block_size):
   neg_keep = geometry.expand(geometry.seed_map(positions, map_dtype))
   if map_dtype != keep_prob.dtype:
     neg_keep = tf.cast(neg_keep, keep_prob.dtype)
-  return _normalised(neg_keep, geometry.num_units, scale)
+  return _normalised(neg_keep, dims, scale, normalize, geometry.num_units)
 
 
-def _unit_multiplier(dims, keep_prob, scale, key):
+def _unit_multiplier(dims, keep_prob, scale, key, normalize):
   """`_multiplier` for blocks of one unit: element-wise dropout, normalised.
 
   Each unit is its own seed, dropped with probability gamma = 1 -
@@ -131,6 +153,14 @@ def _unit_multiplier(dims, keep_prob, scale, key):
           else 1.0 - tf.cast(keep_prob, tf.float64))
   positions = _seeds.sparse_seed_positions(num_units, rate, key)
   dtype = keep_prob.dtype
+  shape = _shapes.as_shape(dims) if dims.shape is None else dims.shape
+  if normalize == "example":
+    # Per-example counts need the map itself: write it, then normalise.
+    neg_keep = tf.raw_ops.SparseToDense(
+        sparse_indices=positions, output_shape=_shapes.as_shape([num_units]),
+        sparse_values=tf.zeros([], dtype), default_value=-tf.ones([], dtype),
+        validate_indices=False)
+    return _normalised(tf.reshape(neg_keep, shape), dims, scale, normalize)
   static_scale = compat.get_static_value(scale)
   if static_scale is not None and not bool(static_scale):
     kept_value = tf.ones([], dtype)
@@ -145,32 +175,41 @@ def _unit_multiplier(dims, keep_prob, scale, key):
       sparse_indices=positions, output_shape=_shapes.as_shape([num_units]),
       sparse_values=tf.zeros([], dtype), default_value=kept_value,
       validate_indices=False)
-  return tf.reshape(multiplier, _shapes.as_shape(dims) if dims.shape is None
-                    else dims.shape)
+  return tf.reshape(multiplier, shape)
 
 
-def _normalised(neg_keep, num_units, scale):
-  """The multiplier from a -1 (kept) / 0 (dropped) mask.
+def _normalised(neg_keep, dims, scale, normalize="batch", num_units=None):
+  """The multiplier from a -1 (kept) / 0 (dropped) mask of shape `dims`.
 
   Algorithm 1 rescales by count / count_ones. The sum of the mask is
   -count_ones, so `neg_keep * (count / sum)` is the scaled keep mask in
-  one multiply; divide_no_nan makes an all-dropped tensor come out as
-  zeros instead of NaN.
+  one multiply; divide_no_nan makes an all-dropped tensor (or example)
+  come out as zeros instead of NaN. With `normalize="example"` count and
+  sum are taken per example. `num_units`: the product of `dims`, if known.
   """
+  static_scale = compat.get_static_value(scale)
+  if static_scale is not None and not bool(static_scale):
+    return -neg_keep
+  if normalize == "example":
+    num_units = _shapes.product(dims[1:])
+    kept_sum = tf.reduce_sum(neg_keep, axis=list(range(1, len(dims))),
+                             keepdims=True)
+  else:
+    if num_units is None:
+      num_units = _shapes.product(dims)
+    kept_sum = tf.reduce_sum(neg_keep)
   if _shapes.is_static(num_units):
     count = tf.constant(float(num_units), neg_keep.dtype)
   else:
     count = tf.cast(num_units, neg_keep.dtype)
-  static_scale = compat.get_static_value(scale)
-  if static_scale is not None and not bool(static_scale):
-    return -neg_keep
-  factor = tf.math.divide_no_nan(count, tf.reduce_sum(neg_keep))
+  factor = tf.math.divide_no_nan(count, kept_sum)
   if static_scale is None:
-    factor = tf.where(scale, factor, tf.constant(-1, neg_keep.dtype))
+    factor = tf.where(scale, factor, -tf.ones_like(factor))
   return neg_keep * factor
 
 
-def _xla_multiplier(shape, keep_prob, scale, key, data_format, blocks):
+def _xla_multiplier(shape, keep_prob, scale, key, data_format, blocks,
+                    normalize):
   """`_multiplier` under XLA: static sizes, int8 maps, folded channels.
 
   Args:
@@ -204,14 +243,20 @@ def _xla_multiplier(shape, keep_prob, scale, key, data_format, blocks):
     # The sliding max is elementwise: without this XLA would redo its last
     # step in each consumer (the count, the forward and backward multiply).
     neg_keep = _masking.computed_once(neg_keep)
-  if neg_keep.dtype == tf.int8:
+  if normalize == "example":
+    neg_keep = tf.cast(neg_keep, tf.float32)
+    per_example = list(range(1, len(data_format)))
+    num_kept = -tf.reduce_sum(neg_keep, axis=per_example, keepdims=True)
+    count = tf.cast(tf.size(neg_keep) // tf.shape(neg_keep)[0], tf.float32)
+  elif neg_keep.dtype == tf.int8:
     inner_spatial_axis = -1 if data_format[-1] != "C" else -2
     num_kept = -_sum_of_int8_map(neg_keep, inner_spatial_axis)
     neg_keep = tf.cast(neg_keep, tf.float32)
+    count = tf.cast(tf.size(neg_keep), tf.float32)
   else:
     num_kept = -tf.reduce_sum(neg_keep)
-  factor = tf.math.divide_no_nan(
-      tf.cast(tf.size(neg_keep), tf.float32), num_kept)
+    count = tf.cast(tf.size(neg_keep), tf.float32)
+  factor = tf.math.divide_no_nan(count, num_kept)
   factor = -_masking.select_scale(scale, factor)
   if keep_prob.dtype != tf.float32:
     neg_keep, factor = (tf.cast(neg_keep, keep_prob.dtype),

@@ -1,4 +1,8 @@
-"""Spatial (channel-wise) dropout: drop whole feature maps."""
+"""Spatial (channel-wise) dropout: drop whole feature maps.
+
+Sequences (rank 3), images (rank 4) and volumes (rank 5), as Keras's
+SpatialDropout1D/2D/3D; the frame around the mask is `_masking`'s.
+"""
 
 from tf1_dropblock import _masking
 from tf1_dropblock import _shapes
@@ -8,7 +12,7 @@ from tf1_dropblock.compat import tf
 
 def spatial_dropout(x, keep_prob, training=None, scale=True, *,
                     data_format="NHWC", seed=None, name=None):
-  """Spatial dropout (Tompson et al., CVPR 2015), as Keras SpatialDropout2D.
+  """Spatial dropout (Tompson et al., CVPR 2015), as Keras SpatialDropout*D.
 
   Keeps each whole feature map (one channel of one example) with
   probability `keep_prob`, independently for every example and channel,
@@ -17,15 +21,17 @@ def spatial_dropout(x, keep_prob, training=None, scale=True, *,
   and so does `keep_prob == 1`.
 
   Args:
-    x: A rank-4 tensor of dtype float16, bfloat16, float32 or float64, in
-      `data_format` layout. Any dimension may be unknown until run time.
+    x: A float16, bfloat16, float32 or float64 tensor of rank 4 (images),
+      3 (sequences) or 5 (volumes), in `data_format` layout. Any dimension
+      may be unknown until run time.
     keep_prob: Python number or scalar float tensor in (0, 1]: the
       probability that a feature map is kept, i.e. `1 - rate`.
     training: Python bool, scalar bool tensor, or None (not training).
     scale: Python bool or scalar bool tensor. If true, kept maps are
       multiplied by `1 / keep_prob` so the expected activation is kept.
-    data_format: "NHWC" (or "channels_last") or "NCHW" (or
-      "channels_first").
+    data_format: "NHWC"/"NCHW" (rank 4), "NWC"/"NCW" (rank 3),
+      "NDHWC"/"NCDHW" (rank 5), or "channels_last"/"channels_first" for the
+      rank of `x` (rank 4 if that is unknown).
     seed: Optional Python int, the op-level seed.
     name: Optional name scope for the ops (default "spatial_dropout").
 
@@ -36,8 +42,9 @@ def spatial_dropout(x, keep_prob, training=None, scale=True, *,
   Raises:
     TypeError: If `x` is not a float tensor, or `keep_prob`, `training` or
       `scale` is of the wrong kind.
-    ValueError: If the static rank of `x` is not 4, a Python `keep_prob` is
-      outside (0, 1], or `data_format` is unknown. A tensor `keep_prob`
+    ValueError: If the static rank of `x` is not 3, 4 or 5 or does not
+      match `data_format`, a Python `keep_prob` is outside (0, 1], or
+      `data_format` is unknown. A tensor `keep_prob`
       outside (0, 1] raises `tf.errors.InvalidArgumentError` when it is
       evaluated.
 
@@ -48,15 +55,16 @@ def spatial_dropout(x, keep_prob, training=None, scale=True, *,
 
   return _masking.apply_random_mask(
       x, keep_prob, training, scale, data_format, seed, name,
-      "spatial_dropout", _multiplier)
+      "spatial_dropout", _multiplier, ranks=(3, 4, 5))
 
 
 def _multiplier(dims, keep_prob, scale, key, data_format):
-  """[N, 1, 1, C] (or [N, C, 1, 1]) kept-map mask times the scale."""
-  if data_format == "NHWC":
-    noise_shape = [dims[0], 1, 1, dims[3]]
+  """[N, 1..., C] (or [N, C, 1...]) kept-map mask times the scale."""
+  ones = [1] * (len(dims) - 2)
+  if data_format[-1] == "C":
+    noise_shape = [dims[0]] + ones + [dims[-1]]
   else:
-    noise_shape = [dims[0], dims[1], 1, 1]
+    noise_shape = [dims[0], dims[1]] + ones
   noise = tf.raw_ops.StatelessRandomUniform(
       shape=_shapes.as_shape(noise_shape), seed=key, dtype=keep_prob.dtype,
       name="channel_noise")
