@@ -9,6 +9,12 @@ from setuptools import setup
 _HERE = os.path.dirname(os.path.abspath(__file__))
 
 
+# Tested (README, "TensorFlow versions tested"): 1.15.5 and every 2.x minor
+# from 2.3 to 2.21. On 2.2 XLA has no float64 Cumsum (the seed sampler's);
+# 2.0 and 2.1 were not tried.
+_SUPPORTED = ">=1.15,!=2.0.*,!=2.1.*,!=2.2.*"
+
+
 def _tensorflow_requirement():
   """The TensorFlow distribution to require: the one installed, if any.
 
@@ -23,15 +29,15 @@ def _tensorflow_requirement():
     try:
       import importlib_metadata as metadata  # pylint: disable=g-import-not-at-top
     except ImportError:
-      return "tensorflow>=1.15"
+      return "tensorflow" + _SUPPORTED
   for dist in ("tensorflow", "tensorflow-cpu", "tensorflow-gpu",
                "tensorflow-macos", "intel-tensorflow", "tf-nightly"):
     try:
       metadata.version(dist)
     except Exception:  # pylint: disable=broad-except
       continue
-    return dist + ">=1.15"
-  return "tensorflow>=1.15"
+    return dist + _SUPPORTED
+  return "tensorflow" + _SUPPORTED
 
 
 def _version():
@@ -48,9 +54,6 @@ setup(
     long_description_content_type="text/markdown",
     packages=find_packages(include=["tf1_dropblock", "tf1_dropblock.*"]),
     python_requires=">=3.7",
-    # Tested (README, "TensorFlow versions tested"): 1.15.5 and every 2.x
-    # minor from 2.4 to 2.21; on 2.4, XLA with a tensor keep_prob does not
-    # compile. 2.0-2.3 were not tried.
     install_requires=[_tensorflow_requirement(), "numpy"],
     extras_require={
         "test": ["pytest", "absl-py"],

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The wider compatibility run, on demand (not in CI): the core suite on
-# every installable TensorFlow minor from 2.4 to the latest, each in its own
+# every installable TensorFlow minor from 2.3 to the latest, each in its own
 # throw-away virtualenv, one line per version. Python 3.8 for TF <= 2.13,
 # 3.11 from 2.14 (pyenv's interpreters).
-#   scripts/tf_matrix.sh                 # every minor, 2.4 ... 2.21
+#   scripts/tf_matrix.sh                 # every minor, 2.3 ... 2.21
 #   scripts/tf_matrix.sh 2.8 2.15        # just these
 # Results go to stdout and to $TF_MATRIX_OUT (default /tmp/tf_matrix.txt).
 # pip's cache is shared, so a second run downloads nothing.
@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 
 versions=("$@")
 if [ "${#versions[@]}" -eq 0 ]; then
-  versions=(2.4 2.5 2.6 2.7 2.8 2.9 2.10 2.11 2.12 2.13 2.14 2.15 2.16 2.17
+  versions=(2.3 2.4 2.5 2.6 2.7 2.8 2.9 2.10 2.11 2.12 2.13 2.14 2.15 2.16 2.17
             2.18 2.19 2.20 2.21)
 fi
 pyenv_root="$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")"
