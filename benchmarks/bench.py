@@ -71,6 +71,10 @@ RANDOM_CHANNELS = (8, 16, 32, 64, 256, 1024, 2048)
 RANDOM_SIDES = (7, 224)
 RANDOM_ELEMENTS = (1e5, 13e6)
 
+# DropBlock options timed beside the default (Python keep_prob, training).
+VARIANTS = {"share_channels": dict(share_channels=True),
+            "normalize=example": dict(normalize="example")}
+
 flags.DEFINE_list("shapes", DEFAULT_SHAPES, "NxHxWxC shapes (given in NHWC "
                   "order; NCHW runs transpose them).")
 flags.DEFINE_list("data_formats", ["NHWC", "NCHW"], "NHWC and/or NCHW.")
@@ -86,12 +90,22 @@ flags.DEFINE_list("passes", ["forward_backward"], "Any of: %s."
 flags.DEFINE_bool("feed_child", False, "Internal: this process runs only "
                   "the feed mode, with v2 behaviour disabled.")
 flags.DEFINE_float("keep_prob", 0.9, "keep_prob of every candidate.")
+flags.DEFINE_list("variants", list(VARIANTS), "DropBlock options also timed "
+                  "at every block size (Python keep_prob and training), any "
+                  "of: %s; empty for none." % ", ".join(VARIANTS))
 flags.DEFINE_integer("repeats", 7, "Timed repeats per candidate (best is "
                      "kept).", lower_bound=1)
 flags.DEFINE_integer("iters", 5, "Calls per timed repeat.", lower_bound=1)
 flags.DEFINE_string("output", "", "If set, write OUTPUT.md and OUTPUT.json.")
 flags.DEFINE_bool("keras_cv", True, "Include keras-cv's DropBlock2D if it is "
                   "installed.")
+flags.register_validator(
+    "variants", lambda values: set(values) <= set(VARIANTS),
+    "--variants must be a comma list of: %s." % ", ".join(VARIANTS))
+
+
+def _variant_name(variant, block):
+  return "%s b%d" % (variant, block)
 
 
 def _candidates(block_sizes, data_format, keep_prob, one, keep_prob_tensor,
@@ -130,6 +144,11 @@ def _candidates(block_sizes, data_format, keep_prob, one, keep_prob_tensor,
         lambda x, b=block: dropblock(x, keep_prob_tensor, b,
                                      training=training_tensor,
                                      data_format=data_format))
+    for variant in FLAGS.variants:
+      candidates[_variant_name(variant, block)] = (
+          lambda x, b=block, v=variant: dropblock(
+              x, keep_prob, b, training=True, data_format=data_format,
+              **VARIANTS[v]))
   return candidates
 
 
@@ -396,8 +415,10 @@ def summarise(rows):
             "|---|---|---|---|---|---|---|---|"]
   pooled = {}
   for (mode, data_format, name), cells in groups.items():
-    if name.startswith("dropblock"):
-      kind = "tensors" if name.endswith("tensors") else "Python"
+    variant = name.rsplit(" ", 1)[0]
+    if name.startswith("dropblock") or variant in VARIANTS:
+      kind = ("tensors" if name.endswith("tensors") else
+              variant if variant in VARIANTS else "Python")
       pooled.setdefault((mode, data_format, kind), []).extend(
           (r, shape, pass_name, name) for r, shape, pass_name in cells)
   for (mode, data_format, kind), cells in pooled.items():
@@ -407,6 +428,25 @@ def summarise(rows):
         mode, data_format, kind, len(cells), statistics.median(ratios),
         worst[0], worst[3], worst[1], worst[2],
         sum(r > 1.0 for r in ratios)))
+  relative = {}
+  for row in rows:
+    for name, ratio in row["ratios"].items():
+      variant, _, block = name.rpartition(" ")
+      default = row["ratios"].get("dropblock " + block)
+      if variant in VARIANTS and ratio is not None and default:
+        relative.setdefault((row["mode"], row["data_format"], variant),
+                            []).append((ratio / default, row["shape"], block))
+  if relative:
+    lines += ["", "Options against the default dropblock on the same cell "
+              "(time ratio; < 1 is cheaper):", "",
+              "| mode | format | option | cells | median | worst | worst at "
+              "| cells slower |", "|---|---|---|---|---|---|---|---|"]
+    for (mode, data_format, variant), cells in relative.items():
+      ratios = [r for r, _, _ in cells]
+      worst = max(cells)
+      lines.append("| %s | %s | %s | %d | %.2f | %.2f | %s %s | %d |" % (
+          mode, data_format, variant, len(cells), statistics.median(ratios),
+          worst[0], worst[2], worst[1], sum(r > 1.0 for r in ratios)))
   return "\n".join(lines) + "\n"
 
 
@@ -418,7 +458,7 @@ def _run_feed_child(shapes, stream=sys.stdout):
             "--modes=feed", "--random_shapes=0",
             "--shapes=" + ",".join("x".join(map(str, s)) for s in shapes),
             "--output=" + output]
-    for name in ("data_formats", "block_sizes", "passes"):
+    for name in ("data_formats", "block_sizes", "passes", "variants"):
       args.append("--%s=%s" % (name, ",".join(getattr(FLAGS, name))))
     for name in ("keep_prob", "repeats", "iters"):
       args.append("--%s=%s" % (name, getattr(FLAGS, name)))
