@@ -10,7 +10,7 @@ from tf1_dropblock.compat import tf
 
 
 def dropblock(x, keep_prob, block_size, training=None, scale=True, *,
-              data_format="NHWC", seed=None, share_channels=False,
+              data_format="channels_last", seed=None, share_channels=False,
               normalize="batch", name=None):
   """DropBlock regularisation (Ghiasi, Lin & Le, NeurIPS 2018).
 
@@ -49,8 +49,8 @@ def dropblock(x, keep_prob, block_size, training=None, scale=True, *,
       (Algorithm 1 of the paper); when every unit is dropped the output is
       zeros, never NaN.
     data_format: "NHWC"/"NCHW" (rank 4), "NWC"/"NCW" (rank 3),
-      "NDHWC"/"NCDHW" (rank 5), or "channels_last"/"channels_first" for the
-      rank of `x` (rank 4 if that is unknown).
+      "NDHWC"/"NCDHW" (rank 5), or "channels_last" (the default) /
+      "channels_first" for the rank of `x` (rank 4 if that is unknown).
     seed: Optional Python int, the op-level seed; combine it with
       `tf.compat.v1.set_random_seed` (graph) or `tf.random.set_seed` (eager)
       for reproducible masks.

@@ -11,7 +11,7 @@ from tf1_dropblock.compat import tf
 
 
 def spatial_dropout(x, keep_prob, training=None, scale=True, *,
-                    data_format="NHWC", seed=None, name=None):
+                    data_format="channels_last", seed=None, name=None):
   """Spatial dropout (Tompson et al., CVPR 2015), as Keras SpatialDropout*D.
 
   Keeps each whole feature map (one channel of one example) with
@@ -30,8 +30,8 @@ def spatial_dropout(x, keep_prob, training=None, scale=True, *,
     scale: Python bool or scalar bool tensor. If true, kept maps are
       multiplied by `1 / keep_prob` so the expected activation is kept.
     data_format: "NHWC"/"NCHW" (rank 4), "NWC"/"NCW" (rank 3),
-      "NDHWC"/"NCDHW" (rank 5), or "channels_last"/"channels_first" for the
-      rank of `x` (rank 4 if that is unknown).
+      "NDHWC"/"NCDHW" (rank 5), or "channels_last" (the default) /
+      "channels_first" for the rank of `x` (rank 4 if that is unknown).
     seed: Optional Python int, the op-level seed.
     name: Optional name scope for the ops (default "spatial_dropout").
 
