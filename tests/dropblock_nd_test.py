@@ -3,12 +3,11 @@
 from absl.testing import parameterized
 import numpy as np
 
+from tests import _masks
 from tests import _testing
 from tests import numpy_reference
 from tf1_dropblock import dropblock
 from tf1_dropblock.compat import tf
-from tf1_dropblock.dropblock import _keep_mask_from_noise
-from tf1_dropblock.dropblock import _keep_mask_from_seed_positions
 
 MODES = _testing.MODES
 
@@ -69,12 +68,12 @@ class DropBlockNdTest(parameterized.TestCase, tf.test.TestCase):
     positions = np.flatnonzero(seeds).astype(np.int64)
     for mode in MODES:
       from_noise = _testing.run(
-          mode, lambda n, s: _keep_mask_from_noise(
+          mode, lambda n, s: _masks.keep_mask_from_noise(
               n, tf.constant(0.3), block_tuple, s, data_format),
           _to_format(noise, data_format), full_shape)
       self.assertAllEqual(from_noise, expected, msg=mode)
       from_positions = _testing.run(
-          mode, lambda p, s: _keep_mask_from_seed_positions(
+          mode, lambda p, s: _masks.keep_mask_from_seed_positions(
               p, block_tuple, s, data_format), positions, full_shape)
       self.assertAllEqual(from_positions, expected, msg=mode)
 

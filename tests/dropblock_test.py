@@ -3,16 +3,15 @@
 from absl.testing import parameterized
 import numpy as np
 
+from tests import _masks
 from tests import _testing
 from tests import numpy_reference
 from tf1_dropblock import compat
 from tf1_dropblock import dropblock
 from tf1_dropblock.compat import tf
-from tf1_dropblock.dropblock import _keep_mask_from_noise
-from tf1_dropblock.dropblock import _keep_mask_from_seed_positions
 from tf1_dropblock._blocks import BlockGeometry
 from tf1_dropblock._seeds import sparse_seed_positions
-from tf1_dropblock.dropblock import _sliding_max
+from tf1_dropblock._xla import _sliding_max
 
 
 MODES = _testing.MODES
@@ -66,7 +65,7 @@ class KeepMaskFromNoiseTest(parameterized.TestCase, tf.test.TestCase):
     self.assertGreater(expected.size - expected.sum(), 0)  # Some drops.
     for mode in MODES:
       actual = _testing.run(
-          mode, lambda t, s: _keep_mask_from_noise(
+          mode, lambda t, s: _masks.keep_mask_from_noise(
               t, tf.constant(gamma), blocks, s, data_format),
           noise, full_shape)
       self.assertAllEqual(actual, expected, msg=mode)
@@ -91,7 +90,7 @@ class KeepMaskFromSeedPositionsTest(parameterized.TestCase, tf.test.TestCase):
     blocks = block_size if isinstance(block_size, tuple) else (block_size,) * 2
     for mode in MODES:
       actual = _testing.run(
-          mode, lambda p, s: _keep_mask_from_seed_positions(
+          mode, lambda p, s: _masks.keep_mask_from_seed_positions(
               p, blocks, s, data_format), positions, full_shape)
       self.assertAllEqual(actual, expected, msg=mode)
 

@@ -1,0 +1,54 @@
+"""Keep masks from given noise or seed positions, for the tests.
+
+A testing seam built from the library's internals: the NumPy reference
+(`numpy_reference.py`) draws its own seeds, and these functions expand the
+same seeds the way the op does, so tests can compare masks exactly. The
+dense form is the XLA path's (`_xla`, `_xla_seeds`); the positions form is
+graph mode's (`_blocks`).
+"""
+
+from tf1_dropblock import _blocks
+from tf1_dropblock import _xla
+from tf1_dropblock import _xla_seeds
+from tf1_dropblock.compat import tf
+
+
+def keep_mask_from_noise(noise, gamma, block_size, shape, data_format):
+  """The float32 keep mask (1 kept, 0 dropped) that `noise` gives.
+
+  Runs the dense sampler's expansion on given noise.
+
+  Args:
+    noise: float32 uniform noise over the valid seed region, laid out like
+      the input (e.g. `[N, valid_h, valid_w, C]` for NHWC, `[N, C, valid_h,
+      valid_w]` for NCHW). A value below `gamma` is a block seed.
+    gamma: Scalar float32 seed probability.
+    block_size: Tuple of Python ints, one per spatial axis.
+    shape: The full input shape, a rank-1 int tensor in `data_format` order.
+    data_format: A canonical format ("NHWC", "NCW", ...).
+
+  Returns:
+    A float32 tensor of shape `shape`.
+  """
+  map_shape, blocks = _xla.map_layout_shape(shape, data_format,
+                                            tuple(block_size))
+  geometry = _xla_seeds.SeedGeometry(map_shape, blocks)
+  if data_format[-1] != "C":
+    rank = len(data_format)
+    noise = tf.transpose(noise, [0] + list(range(2, rank)) + [1])
+  noise = tf.reshape(noise, geometry.valid_shape)
+  seed_map = _xla_seeds.seed_map_from_noise(noise, gamma, geometry)
+  neg_keep = _xla.expand_blocks(seed_map, blocks)
+  return -_xla.from_map_layout(neg_keep, shape, data_format)
+
+
+def keep_mask_from_seed_positions(flat, block_size, shape, data_format):
+  """The keep mask the sparse sampler makes from given seed positions.
+
+  For tests: `flat` holds increasing int64 flat indices into the valid
+  seed region laid out channels-last, `[N, valid..., C]`, whatever
+  `data_format` is; `shape` is the input shape, a rank-1 int tensor.
+  """
+  dims = tf.unstack(tf.cast(shape, tf.int64), num=len(data_format))
+  geometry = _blocks.BlockGeometry(dims, data_format, tuple(block_size))
+  return -geometry.expand(geometry.seed_map(flat))
