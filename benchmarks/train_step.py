@@ -3,7 +3,7 @@ r"""Time one SR training step with `tf.nn.dropout` and with `dropblock`.
     python benchmarks/train_step.py                  # --placement=all
     python benchmarks/train_step.py --placement=last --steps=60
 
-Builds the SR network of `legacy_examples/sr_lib.py` once per candidate, in
+Builds the SR network of `legacy_examples/sr_example` once per candidate, in
 one process with v2 behaviour disabled (as the SR script and TF1 trainers
 run), and times training steps (Adam, L1 loss, forward and backward)
 interleaved on one fixed batch: each repeat runs `--steps_per_repeat` steps
@@ -35,12 +35,13 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "legacy_examples"))
 
-import sr_lib  # pylint: disable=g-import-not-at-top,wrong-import-position
+from sr_example import network  # pylint: disable=g-import-not-at-top,wrong-import-position
+from sr_example import settings  # pylint: disable=g-import-not-at-top,wrong-import-position
 from tf1_dropblock import compat  # pylint: disable=g-import-not-at-top,wrong-import-position
 from tf1_dropblock.compat import tf  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 FLAGS = flags.FLAGS
-flags.DEFINE_enum("placement", "all", list(sr_lib.PLACEMENTS),
+flags.DEFINE_enum("placement", "all", list(settings.PLACEMENTS),
                   "Where the regulariser goes (as in the SR script).")
 flags.DEFINE_integer("block_size", 3, "DropBlock block size.", lower_bound=1)
 flags.DEFINE_float("keep_prob", 0.9, "keep_prob fed to every candidate.")
@@ -70,7 +71,7 @@ class _Trainer(object):
       training = self.training if training_is_tensor else True
       arm = "none" if regulariser == "none" else regulariser
       before = len(self.graph.get_operations())
-      sr = sr_lib.build_network(self.lr, training, self.keep_prob, config,
+      sr = network.build_network(self.lr, training, self.keep_prob, config,
                                 arm, seed=0)
       self.num_ops = len(self.graph.get_operations()) - before
       loss = tf.reduce_mean(tf.abs(sr - self.hr))
@@ -127,7 +128,7 @@ def run(config, keep_prob, repeats, steps_per_repeat, stream=sys.stdout):
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError("Unexpected arguments: %s" % " ".join(argv[1:]))
-  config = sr_lib.Config(
+  config = settings.Config(
       placement=FLAGS.placement, block_size=FLAGS.block_size,
       keep_prob=FLAGS.keep_prob, batch_size=FLAGS.batch_size,
       patch_size=FLAGS.patch_size, channels=FLAGS.channels,

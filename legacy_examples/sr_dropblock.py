@@ -10,7 +10,8 @@ equivalence margin and the seeds that would settle it.
     python legacy_examples/sr_dropblock.py --data_dir=/data/DIV2K_train_HR \
         --test_dir=/data/Set5,/data/Set14 --scale=4 --steps=20000
 
-The logic lives in sr_lib.py; this file is intentionally kept short.
+The logic lives in the sr_example package; this file only maps flags to
+its settings.
 """
 
 import os
@@ -18,28 +19,31 @@ import os
 from absl import app
 from absl import flags
 
-import sr_lib
+from sr_example import comparison
+from sr_example import data
+from sr_example import report
+from sr_example import settings
 from tf1_dropblock.compat import tf
 
 FLAGS = flags.FLAGS
 
 flags.DEFINE_string("data_dir", "", "Folder of PNG/JPEG/BMP training images. "
                     "Default: photos bundled with scikit-image (%s)."
-                    % ", ".join(sr_lib.BUNDLED_TRAIN))
+                    % ", ".join(data.BUNDLED_TRAIN))
 flags.DEFINE_string("test_dir", "", "Comma list of folders of held-out "
                     "PNG/JPEG/BMP images (e.g. /data/Set5,/data/Set14), each "
                     "reported as its own test set. Default: bundled photos "
-                    "(%s)." % ", ".join(sr_lib.BUNDLED_TEST))
+                    "(%s)." % ", ".join(data.BUNDLED_TEST))
 flags.DEFINE_enum("scale", "2", ["2", "3", "4"], "Upscaling factor.")
-flags.DEFINE_list("arms", list(sr_lib.DEFAULT_ARMS),
-                  "Comma list of arms from: %s." % ", ".join(sr_lib.ARMS))
+flags.DEFINE_list("arms", list(settings.DEFAULT_ARMS),
+                  "Comma list of arms from: %s." % ", ".join(settings.ARMS))
 flags.DEFINE_float("keep_prob", 0.9, "keep_prob of the regulariser, in (0, 1].")
 flags.DEFINE_integer("block_size", 3, "DropBlock block size.", lower_bound=1)
-flags.DEFINE_enum("placement", "last", list(sr_lib.PLACEMENTS),
+flags.DEFINE_enum("placement", "last", list(settings.PLACEMENTS),
                   "last: one regulariser on the last feature map before the "
                   "upsampler (as in Reflash Dropout); all: after every "
                   "residual block.")
-flags.DEFINE_enum("keep_prob_schedule", "constant", list(sr_lib.SCHEDULES),
+flags.DEFINE_enum("keep_prob_schedule", "constant", list(settings.SCHEDULES),
                   "constant, or linear: ramp from 1.0 to --keep_prob over "
                   "training (DropBlock paper).")
 flags.DEFINE_integer("seeds", 8, "Number of paired seeds.", lower_bound=1)
@@ -63,8 +67,8 @@ flags.DEFINE_float("margin_db", 0.05, "Equivalence margin in dB: a paired "
 flags.register_validator("keep_prob", lambda v: 0.0 < v <= 1.0,
                          "--keep_prob must be in (0, 1].")
 flags.register_validator(
-    "arms", lambda arms: bool(arms) and set(arms) <= set(sr_lib.ARMS),
-    "--arms must be a comma list of: %s." % ", ".join(sr_lib.ARMS))
+    "arms", lambda arms: bool(arms) and set(arms) <= set(settings.ARMS),
+    "--arms must be a comma list of: %s." % ", ".join(settings.ARMS))
 
 
 def _user_path(path):
@@ -75,7 +79,7 @@ def _user_path(path):
 
 
 def config_from_flags():
-  return sr_lib.Config(
+  return settings.Config(
       data_dir=_user_path(FLAGS.data_dir),
       test_dir=",".join(_user_path(d) for d in FLAGS.test_dir.split(",")
                         if d), scale=int(FLAGS.scale),
@@ -93,11 +97,11 @@ def main(argv):
   if len(argv) > 1:
     raise app.UsageError("Unexpected arguments: %s" % " ".join(argv[1:]))
   try:
-    result = sr_lib.run_comparison(config_from_flags())
-  except (sr_lib.DataError, ValueError) as e:
+    result = comparison.run_comparison(config_from_flags())
+  except (settings.DataError, ValueError) as e:
     raise app.UsageError(str(e))
   print()
-  print(sr_lib.format_table(result))
+  print(report.format_table(result))
   print("Results, figure, summaries and checkpoints: %s" % result.output_dir)
 
 
