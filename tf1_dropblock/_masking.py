@@ -8,6 +8,7 @@ configuration.
 """
 
 from tf1_dropblock import _checks
+from tf1_dropblock import _convert
 from tf1_dropblock import _shapes
 from tf1_dropblock import compat
 from tf1_dropblock.compat import get_static_value
@@ -100,7 +101,7 @@ def apply_random_mask(x, keep_prob, training, scale, data_format, seed, name,
   seed = _checks.check_seed(seed)
   with tf.name_scope(name, default_name, [x]):
     x = tf.convert_to_tensor(x, name="x")
-    _checks.check_float_dtype(x)
+    _convert.check_float_dtype(x)
     rank = x.shape.ndims
     if rank is None:
       rank = _checks.format_rank(data_format)
@@ -111,14 +112,14 @@ def apply_random_mask(x, keep_prob, training, scale, data_format, seed, name,
     if rank not in ranks:
       raise ValueError("`x` must have rank %s. Received: x.shape=%s"
                        % (" or ".join(map(str, ranks)), x.shape))
-    x = _checks.convert_input(x, expected_rank=rank)
+    x = _convert.convert_input(x, expected_rank=rank)
     data_format = _checks.resolve_data_format(data_format, rank, x.shape)
     if block_size is not None:
       _checks.block_size_for_rank(block_size, rank)
     dtype = compute_dtype(x.dtype)
-    keep_prob, assertions = _checks.convert_keep_prob(keep_prob, dtype)
-    training = _checks.convert_bool_tensor(training, "training")
-    scale = _checks.convert_bool_tensor(scale, "scale")
+    keep_prob, assertions = _convert.convert_keep_prob(keep_prob, dtype)
+    training = _convert.convert_bool_tensor(training, "training")
+    scale = _convert.convert_bool_tensor(scale, "scale")
 
     if assertions:
       # Nothing downstream runs on a keep_prob that failed its check.
