@@ -25,7 +25,8 @@ core=(tests/api_test.py tests/compat_test.py tests/dropblock_test.py
       tests/dropblock_nd_test.py tests/spatial_dropout_test.py
       tests/validation_test.py tests/schedules_test.py tests/export_test.py
       tests/layers_test.py tests/graph_v1_test.py tests/graph_size_test.py
-      tests/idioms_test.py)
+      tests/idioms_test.py tests/properties_test.py tests/peers_test.py
+      tests/golden_test.py)
 
 : > "$out"
 for version in "${versions[@]}"; do
