@@ -168,11 +168,6 @@ def check_normalize(normalize):
                       normalize))
 
 
-def canonical_data_format(data_format, rank):
-  """The canonical layout for `rank` of an already checked `data_format`."""
-  return resolve_data_format(data_format, rank, None)
-
-
 def check_ramp_steps(ramp_steps):
   """Returns a non-negative Python int `ramp_steps`.
 

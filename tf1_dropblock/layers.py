@@ -90,7 +90,8 @@ class _RandomMaskLayer(_keras.layers.Layer):
     if data_format is None:
       data_format = ("channels_last" if self._RANK == 3
                      else _keras.backend.image_data_format())
-    return _checks.canonical_data_format(data_format, self._RANK)
+    # Checked for this rank in the constructor, so this cannot raise.
+    return _checks.resolve_data_format(data_format, self._RANK, None)
 
   def compute_output_shape(self, input_shape):
     return input_shape
