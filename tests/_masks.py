@@ -46,9 +46,9 @@ def keep_mask_from_seed_positions(flat, block_size, shape, data_format):
   """The keep mask the sparse sampler makes from given seed positions.
 
   For tests: `flat` holds increasing int64 flat indices into the valid
-  seed region laid out channels-last, `[N, valid..., C]`, whatever
-  `data_format` is; `shape` is the input shape, a rank-1 int tensor.
+  seed region laid out like the input (e.g. `[N, C, valid_h, valid_w]`
+  for NCHW); `shape` is the input shape, a rank-1 int tensor.
   """
   dims = tf.unstack(tf.cast(shape, tf.int64), num=len(data_format))
   geometry = _blocks.BlockGeometry(dims, data_format, tuple(block_size))
-  return -geometry.expand(geometry.seed_map(flat))
+  return -geometry.block_map(flat, tf.float32)

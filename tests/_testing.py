@@ -84,10 +84,7 @@ def with_gradient(mode, op):
 
 
 # Graph-size budgets per call (ops in the graph plus its function library).
-# Folding rows for the row pool (TF 1.15, `compat.FOLD_ROWS_FOR_ROW_POOL`)
-# costs 4 ops with unknown shapes (a reshape and its shape) and saves up to
-# a quarter of the op's time on large maps with few channels.
-MAX_OPS_PYTHON_TRAINING = 100 + (4 if compat.FOLD_ROWS_FOR_ROW_POOL else 0)
+MAX_OPS_PYTHON_TRAINING = 100
 MAX_OPS_TENSOR_TRAINING = 150
 
 # (label, static shape of x): unknown, partly known and static shapes.

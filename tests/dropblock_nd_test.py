@@ -65,7 +65,8 @@ class DropBlockNdTest(parameterized.TestCase, tf.test.TestCase):
     full_shape = np.array(_to_format(shape, data_format), np.int32)
     block_tuple = (block_size if isinstance(block_size, tuple)
                    else (block_size,) * len(sizes))
-    positions = np.flatnonzero(seeds).astype(np.int64)
+    positions = np.flatnonzero(_to_format(seeds, data_format)).astype(
+        np.int64)
     for mode in MODES:
       from_noise = _testing.run(
           mode, lambda n, s: _masks.keep_mask_from_noise(

@@ -79,10 +79,11 @@ class KeepMaskFromSeedPositionsTest(parameterized.TestCase, tf.test.TestCase):
     rng = np.random.RandomState(1)
     n, h, w, c = shape
     block_h, block_w = numpy_reference.clipped_block(block_size, h, w)
-    # Positions index the valid region laid out channels-last.
     seeds = rng.uniform(size=(n, h - block_h + 1, w - block_w + 1, c)) < 0.3
     seeds.flat[-1] = True
-    positions = np.flatnonzero(seeds).astype(np.int64)
+    # Positions index the valid region laid out like the input.
+    positions = np.flatnonzero(_transpose(seeds, data_format)).astype(
+        np.int64)
     expected = numpy_reference.dropblock_keep_mask(
         _transpose((~seeds).astype(np.float32), data_format), 0.5,
         block_size, h, w, data_format)
@@ -104,7 +105,7 @@ class SparseSeedSamplerTest(parameterized.TestCase, tf.test.TestCase):
     runs, gamma = 2000, 0.05
     with tf.Graph().as_default():
       tf.set_random_seed(3)
-      dims = [2, 6, 7, 3]  # 126 cells; 4x5 valid seed region
+      dims = [2, 6, 7, 3]  # 252 cells; 4x5 valid seed region
       if tensors:
         dims = tf.unstack(tf.placeholder_with_default(
             tf.constant(dims, tf.int64), [None]), num=4)
@@ -114,16 +115,19 @@ class SparseSeedSamplerTest(parameterized.TestCase, tf.test.TestCase):
       # 32 maps per run, so each session.run gives 32 independent samples.
       keys = [tf.random.uniform([2], -2 ** 31, 2 ** 31 - 1, tf.int32, seed=i)
               for i in range(8)]
-      seed_maps = [geometry.seed_map(sparse_seed_positions(
+      corners = [geometry.corners(sparse_seed_positions(
           geometry.num_valid_cells, gamma_value, key)) for key in keys]
       with tf.Session() as sess:
-        samples = np.concatenate(
-            [np.stack(sess.run(seed_maps)) for _ in range(runs // 8)])
-    seeds = samples == 0
-    self.assertTrue(np.all((samples == 0) | (samples == -1)))
-    # Seeds only on the valid region, placed at offset block // 2 = 1.
+        samples = []
+        for _ in range(runs // 8):
+          for index in sess.run(corners):
+            self.assertEqual(len(np.unique(index)), len(index))
+            samples.append(np.bincount(index, minlength=252).reshape(
+                [2, 6, 7, 3]))
+    seeds = np.stack(samples) == 1
+    # Seeds (blocks' first cells) only on the valid region.
     valid = np.zeros((6, 7), bool)
-    valid[1:5, 1:6] = True
+    valid[:4, :5] = True
     self.assertFalse(np.any(seeds[:, :, ~valid, :]))
     cells = 2 * 20 * 3
     counts = seeds.reshape(len(seeds), -1).sum(axis=1)

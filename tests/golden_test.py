@@ -52,14 +52,16 @@ CASES = {
 GRAPH_SEED = 1234
 
 # Recorded at 3b837fe's tree (+ this test), 2026-12-01; the same on TF
-# 1.15.5, 2.15.1 and 2.21.0 (graph, static graph and eager).
+# 1.15.5, 2.15.1 and 2.21.0 (graph, static graph and eager). The two
+# channels-first cases changed on purpose when seeds came to be drawn in
+# the input's own layout (graph mode's block map, 2026-12-01, session 3).
 GOLDEN = {
     'dropblock_nhwc_b3/graph': ('8a6c003b4609a488', 190, 1.1975),
     'dropblock_nhwc_b3/graph_static': ('8a6c003b4609a488', 190, 1.1975),
     'dropblock_nhwc_b3/eager': ('8a6c003b4609a488', 190, 1.1975),
-    'dropblock_nchw_b2x3/graph': ('6f8e39ad4a959bec', 193, 1.2013),
-    'dropblock_nchw_b2x3/graph_static': ('6f8e39ad4a959bec', 193, 1.2013),
-    'dropblock_nchw_b2x3/eager': ('6f8e39ad4a959bec', 193, 1.2013),
+    'dropblock_nchw_b2x3/graph': ('3bf6338af993407e', 200, 1.2101),
+    'dropblock_nchw_b2x3/graph_static': ('3bf6338af993407e', 200, 1.2101),
+    'dropblock_nchw_b2x3/eager': ('3bf6338af993407e', 200, 1.2101),
     'dropblock_b1/graph': ('d452be7150205813', 188, 1.4087),
     'dropblock_b1/graph_static': ('d452be7150205813', 188, 1.4087),
     'dropblock_b1/eager': ('d452be7150205813', 188, 1.4087),
@@ -69,9 +71,9 @@ GOLDEN = {
     'dropblock_nwc_b4/graph': ('edcef7e38ad7c61d', 20, 1.125),
     'dropblock_nwc_b4/graph_static': ('edcef7e38ad7c61d', 20, 1.125),
     'dropblock_nwc_b4/eager': ('edcef7e38ad7c61d', 20, 1.125),
-    'dropblock_ncdhw_b2/graph': ('52b0b7fd1acb5b6b', 32, 1.125),
-    'dropblock_ncdhw_b2/graph_static': ('52b0b7fd1acb5b6b', 32, 1.125),
-    'dropblock_ncdhw_b2/eager': ('52b0b7fd1acb5b6b', 32, 1.125),
+    'dropblock_ncdhw_b2/graph': ('6e4dae6221b88ac9', 28, 1.1077),
+    'dropblock_ncdhw_b2/graph_static': ('6e4dae6221b88ac9', 28, 1.1077),
+    'dropblock_ncdhw_b2/eager': ('6e4dae6221b88ac9', 28, 1.1077),
     'dropblock_shared_example/graph': ('dbf9f92502990279', 216, 1.1429),
     'dropblock_shared_example/graph_static': ('dbf9f92502990279', 216, 1.1429),
     'dropblock_shared_example/eager': ('dbf9f92502990279', 216, 1.1429),

@@ -1,91 +1,83 @@
-"""Block geometry of one DropBlock call: seed region, seed map, blocks.
+"""Block geometry of one DropBlock call: seed region, gamma, blocks.
 
 Owns where seeds may go (the valid seed region of the paper), the seed
-probability gamma, how a flat list of seed positions becomes a full-size
-seed map, and how seeds are expanded into blocks. Dimensions stay Python
-ints where the static shape knows them (see `_shapes`), so a graph with
-static shapes holds constants, not shape arithmetic.
+probability gamma, and how a flat list of seed positions becomes the map
+of their blocks. Dimensions stay Python ints where the static shape knows
+them (see `_shapes`), so a graph with static shapes holds constants, not
+shape arithmetic.
 
-The mask is built channels-last, `[N, spatial..., C]` (CPU pooling is fast
-only there), as a map of -1 (kept) and 0 (dropped): a seed is a 0 on a -1
-background, and a max-pool over a block window then zeros every unit some
-block covers.
+The map is -1 (kept) and 0 (dropped), written directly in the input's
+layout: every cell of every seed's block, found by index arithmetic, is a
+0 on a -1 background. (The paper max-pools a seed map instead; that reads
+each cell once per block row and column, and CPU max-pools are slow on
+maps with few channels.)
 """
+
+import numpy as np
 
 from tf1_dropblock import _shapes
 from tf1_dropblock import compat
 from tf1_dropblock.compat import tf
 
 
-_INT8_MIN_CHANNELS = 256
-
-
 class BlockGeometry(object):
   """The map, valid seed region and block placement of one input.
 
-  A stride-1 SAME max-pool with a `block` window covers `[p - (block - 1)
-  // 2, p + block // 2]` around output p. The seed of the block whose
-  first row is i therefore sits at row `i + block // 2` (exact for odd and
-  even blocks); a block clipped to a shorter map (one seed row, i = 0) has
-  its seed at `min(block // 2, size - 1)`, which covers every row.
-  Sequences are one-row images, `[N, 1, W, C]` with blocks `(1, block_w)`.
+  Everything is laid out like the input (`data_format`). The valid seed
+  region is the input with each spatial size `s` replaced by `s - block +
+  1`; a seed at index i along an axis zeros `[i, i + block)` there, and a
+  block clipped to a shorter map (one seed position, i = 0) zeros the whole
+  axis.
 
   Attributes:
-    batch, channels: N and C (Python ints or int64 scalars).
-    sizes, blocks: Spatial sizes and block sizes of the map, 2 or 3 each.
-    clipped: The block extent along each axis, clipped to the map.
+    sizes, blocks: Spatial sizes (Python ints or int64 scalars) and block
+      sizes, one per spatial axis.
+    clipped: The block extent along each spatial axis, clipped to the map.
     valid: Seed positions along each spatial axis: `size - block + 1`
       where a whole block fits, 1 where the block is clipped to a shorter
       map (and on an empty axis, whose cell count is clipped to 0).
-    gaps: `size - valid` per axis.
-    offsets: Where the seed of a block sits relative to its first cell.
-    map_strides, valid_strides: Row-major strides of the map and of the
-      seed region, the batch stride first.
-    num_valid_cells: N * prod(valid) * C, the cells a seed may be drawn in
-      (0 for an empty input).
-    num_units: N * prod(sizes) * C, the size of the input.
+    gaps: `size - valid` per spatial axis.
+    spatial_axes: The spatial axes' places in the input's layout.
+    map_strides, valid_strides: Row-major strides of the input and of the
+      valid seed region, one per axis of the input.
+    num_valid_cells: The size of the valid seed region (0 for an empty
+      input).
+    num_units: The size of the input.
   """
 
   def __init__(self, dims, data_format, blocks):
     """`dims`: the input's dimensions (`_shapes.dimensions`)."""
-    self.data_format = data_format
     self.input_dims = dims
-    self.channels_first = data_format[1] == "C"
-    if self.channels_first:
-      self.batch, self.channels, sizes = dims[0], dims[1], dims[2:]
-    else:
-      self.batch, self.channels, sizes = dims[0], dims[-1], dims[1:-1]
-    blocks = tuple(blocks)
-    self.static_channels = self.channels if _shapes.is_static(
-        self.channels) else None
+    rank = len(dims)
+    self.spatial_axes = (list(range(2, rank)) if data_format[1] == "C"
+                         else list(range(1, rank - 1)))
+    layout = list(dims)
+    sizes = [layout[axis] for axis in self.spatial_axes]
     if getattr(dims, "tensors", None) and not _shapes.is_static(*sizes):
       # Shape arithmetic is then done in tensors anyway; static batch or
       # channel counts in it would only add constant ops.
-      self.batch, self.channels = (
-          (dims.tensors[0], dims.tensors[1]) if self.channels_first
-          else (dims.tensors[0], dims.tensors[-1]))
-    if len(sizes) == 1:
-      sizes, blocks = [1] + sizes, (1,) + blocks
-    self.sizes, self.blocks = sizes, blocks
+      layout = [t if axis not in self.spatial_axes and _shapes.is_static(d)
+                and d != 1 else d
+                for axis, (d, t) in enumerate(zip(layout, dims.tensors))]
+    self.sizes, self.blocks = sizes, tuple(blocks)
     # The block clipped to the map, its seed region and size - valid (the
     # block's extent minus 1). An empty axis gets a region of 1 here; the
     # cell count below is then clipped to the map's, 0.
     self.clipped = [b if b == 1 else _shapes.minimum(s, b)
-                    for s, b in zip(sizes, blocks)]
+                    for s, b in zip(sizes, self.blocks)]
     self.gaps = [0 if b == 1 else c - 1
-                 for b, c in zip(blocks, self.clipped)]
+                 for b, c in zip(self.blocks, self.clipped)]
     self.valid = [s if b == 1 else s - gap
-                  for s, b, gap in zip(sizes, blocks, self.gaps)]
-    self.offsets = [0 if b == 1 else _shapes.minimum(b // 2, gap)
-                    for b, gap in zip(blocks, self.gaps)]
-    # Row-major strides of the map [N, sizes..., C] and of the valid seed
-    # region [N, valid..., C]; entry 0 is the batch stride.
-    self.map_strides = _strides(self.channels, sizes)
-    self.valid_strides = _strides(self.channels, self.valid)
-    self.num_units = _shapes.product([self.batch, self.map_strides[0]])
-    self.num_valid_cells = _shapes.product([self.batch,
+                  for s, b, gap in zip(sizes, self.blocks, self.gaps)]
+    valid_layout = list(layout)
+    for axis, valid in zip(self.spatial_axes, self.valid):
+      valid_layout[axis] = valid
+    self.map_strides = _strides(layout)
+    self.valid_strides = _strides(valid_layout)
+    self.num_units = _shapes.product([layout[0], self.map_strides[0]])
+    self.num_valid_cells = _shapes.product([valid_layout[0],
                                             self.valid_strides[0]])
-    if not all(b == 1 for b in blocks):
+    if not all(b == 1 for b in self.blocks):
       self.num_valid_cells = _shapes.minimum(self.num_valid_cells,
                                              self.num_units)
 
@@ -115,120 +107,98 @@ class BlockGeometry(object):
                                   tf.cast(denominator, tf.float64))
     return rate * ratio
 
-  def map_dtype(self, compute_dtype):
-    """The dtype to build and pool the -1/0 map in (a CPU choice).
-
-    With many channels, int8 max-pooling is far faster than float32 on
-    CPU (vectorised across the channels; at 1x148x40x2048 with block 9,
-    7 ms against 45 ms), and the cast back costs less than it saves; with
-    few channels it is slower (at 4x224x224x16, block 5: 7.5 against 3.0
-    ms), and at 128-256 channels the op was as fast either way (measured
-    on TF 2.21, 2-core x86). So int8 from 256 known channels on 2-D maps
-    (MaxPool3D has no int8 kernel) where int8 pooling is fast (see
-    `compat.INT8_MAX_POOL_IS_FAST`), the compute dtype otherwise.
-    """
-    if (compat.INT8_MAX_POOL_IS_FAST and len(self.blocks) == 2
-        and self.static_channels is not None
-        and self.static_channels >= _INT8_MIN_CHANNELS):
-      return tf.int8
-    return compute_dtype
-
-  def seed_map(self, positions, dtype=tf.float32):
-    """The channels-last -1/0 map with seeds at `positions`.
+  def corners(self, positions):
+    """Flat indices into the input of the seeds' blocks' first cells.
 
     Args:
-      positions: Increasing int64 flat indices into the valid seed region
-        laid out `[N, valid..., C]`, row-major.
+      positions: int64 flat indices into the valid seed region, row-major.
+
+    Returns:
+      int64 flat indices into the input, row-major.
+    """
+    # A region cell f with coordinates c_k lands at sum_k c_k * (map
+    # stride k) in the input. The difference from f is the sum, over the
+    # axes a where the map is larger, of (f's flat index over the axes
+    # before a, i.e. f // valid stride a-1) * (map stride a) * (size_a -
+    # valid_a), as expanding c_k = q_k - valid_k * q_{k-1} shows.
+    terms = [positions]
+    for axis, gap in zip(self.spatial_axes, self.gaps):
+      if not _shapes.is_zero(gap):
+        terms.append((positions // self.valid_strides[axis - 1]) *
+                     _shapes.product([self.map_strides[axis], gap]))
+    return _shapes.total(terms)
+
+  def block_map(self, positions, dtype):
+    """The -1 (kept) / 0 (dropped) map of the blocks of seeds `positions`.
+
+    Each seed zeros the cells of its block, `corners` plus every in-block
+    offset, in one `SparseToDense` over a -1 background. Blocks overlap, so
+    some cells are listed more than once; they all write the same 0, and
+    `SparseToDense` without index validation takes indices in any order
+    and repeated. This writes about (1 - keep_prob) * n cells after the
+    background, where max-pooling a seed map reads every cell block-size
+    times per axis (and is slow on CPU with few channels).
+
+    Args:
+      positions: Seed positions, as for `corners`.
       dtype: The map's dtype.
 
     Returns:
-      A `[N, sizes..., C]` tensor: 0 at the seeds, -1 elsewhere.
+      A tensor of the input's shape and layout.
     """
-    # A flat index f into the valid region, with q_k = f // (stride of axis
-    # k in the valid region), lands at f + sum_k q_k * stride_{k+1} *
-    # (size_{k+1} - valid_{k+1}) + sum_k offset_k * stride_k in the map
-    # (the strides of the map; axis 0 is the batch), since the coordinates
-    # are q_k - valid_k * q_{k-1}.
-    terms = [positions]
-    shift = []
-    for axis, (gap, offset) in enumerate(zip(self.gaps, self.offsets)):
-      if not _shapes.is_zero(gap):
-        terms.append((positions // self.valid_strides[axis]) * (
-            self.map_strides[axis + 1] * gap))
-      if not _shapes.is_zero(offset):
-        shift.append(offset * self.map_strides[axis + 1])
-    index = _shapes.total(terms + [_shapes.total(shift)])
-    # Indices are increasing, as SparseToDense wants; it writes the -1
-    # background and the seeds in one pass, far faster than a scatter.
-    seed_map = tf.raw_ops.SparseToDense(
-        sparse_indices=index, output_shape=_shapes.as_shape(
+    corners = self.corners(positions)
+    offsets = self._block_offsets()
+    if isinstance(offsets, list) and offsets == [0]:
+      cells = corners
+    else:
+      if isinstance(offsets, list):
+        offsets = tf.constant(offsets, tf.int64)
+      cells = tf.reshape(tf.reshape(corners, [-1, 1]) + offsets, [-1])
+    neg_keep = tf.raw_ops.SparseToDense(
+        sparse_indices=cells, output_shape=_shapes.as_shape(
             [self.num_units]),
         sparse_values=tf.constant(0, dtype),
         default_value=tf.constant(-1, dtype), validate_indices=False)
-    if self._folds_rows():
-      # Laid out for `expand`'s first pool; it restores the map shape.
-      return tf.reshape(seed_map, _shapes.as_shape(
-          [self.batch, self.sizes[0], 1, -1]))
-    return tf.reshape(seed_map, self._map_shape())
-
-  def _map_shape(self):
-    """The shape argument of the channels-last map [N, sizes..., C]."""
     shape = getattr(self.input_dims, "shape", None)
-    if shape is None or self.channels_first or len(self.input_dims) == 3:
-      shape = _shapes.as_shape([self.batch] + self.sizes + [self.channels])
-    return shape
+    return tf.reshape(neg_keep, _shapes.as_shape(self.input_dims)
+                      if shape is None else shape)
 
-  def _folds_rows(self):
-    """Whether the row pool runs with rows folded into the channels.
+  def _block_offsets(self):
+    """Flat offsets of a block's cells from its first, in the input: a
+    list of Python ints, or a 1-D int64 tensor.
 
-    [N, H, W, C] viewed as [N, H, 1, W * C]: the same windows, vectorised
-    over W * C values instead of C, where that is faster
-    (`compat.FOLD_ROWS_FOR_ROW_POOL`).
+    Cell d of a block along an axis is at `min(d, gap)` (gap = clipped
+    extent - 1), so a block clipped to a shorter map covers it, with
+    repeats where the size is not known until run time.
     """
-    return (compat.FOLD_ROWS_FOR_ROW_POOL and len(self.blocks) == 2
-            and self.blocks[0] > 1
-            and max(self.blocks) >= compat.SEPARABLE_POOL_FROM_BLOCK)
-
-  def expand(self, seed_map):
-    """Blocks from a channels-last seed map, in the input's layout.
-
-    A stride-1 SAME max-pool with the block window: one 1-D pool per axis
-    from `compat.SEPARABLE_POOL_FROM_BLOCK` on, where that is faster on
-    CPU, else a single pool. `seed_map` comes from `seed_map`, folded for
-    the row pool where `_folds_rows`.
-    """
-    blocks = self.blocks
-    pool = tf.nn.max_pool2d if len(blocks) == 2 else tf.nn.max_pool3d
-    separable = max(blocks) >= compat.SEPARABLE_POOL_FROM_BLOCK
-    if self._folds_rows():
-      seed_map = tf.reshape(pool(seed_map, [blocks[0], 1], 1, "SAME"),
-                            self._map_shape())
-      blocks = (1,) + tuple(blocks[1:])
-    if separable:
-      for axis, block in enumerate(blocks):
-        if block > 1:
-          window = [1] * len(blocks)
-          window[axis] = block
-          seed_map = pool(seed_map, window, 1, "SAME")
-    elif max(blocks) > 1:
-      seed_map = pool(seed_map, list(blocks), 1, "SAME")
-    return self.to_input_layout(seed_map)
-
-  def to_input_layout(self, values):
-    """From the channels-last map layout to the input's data format."""
-    rank = len(self.input_dims)
-    if self.channels_first:
-      map_rank = len(values.shape)
-      values = tf.transpose(
-          values, [0, map_rank - 1] + list(range(1, map_rank - 1)))
-    if rank == 3:
-      values = tf.reshape(values, _shapes.as_shape(self.input_dims))
-    return values
+    axes = [i for i, block in enumerate(self.blocks) if block > 1]
+    cells = np.meshgrid(*[np.arange(self.blocks[i]) for i in axes],
+                        indexing="ij")
+    fixed = np.zeros(int(np.prod([self.blocks[i] for i in axes])), np.int64)
+    terms = []
+    for i, cell in zip(axes, cells):
+      gap, stride = self.gaps[i], self.map_strides[self.spatial_axes[i]]
+      cell = cell.ravel()
+      if _shapes.is_static(gap):
+        cell = np.minimum(cell, gap)
+        if _shapes.is_static(stride):
+          fixed += cell * stride
+          continue
+        term = tf.constant(cell, tf.int64)
+      else:
+        term = tf.minimum(tf.constant(cell, tf.int64), gap)
+      terms.append(term if _shapes.is_static(stride) and stride == 1
+                   else term * stride)
+    if not terms:
+      return sorted(set(fixed.tolist()))
+    if fixed.any():
+      terms.append(tf.constant(fixed))
+    return _shapes.total(terms)
 
 
-def _strides(channels, sizes):
-  """[batch stride, stride of spatial axis 1, ...] of [N, sizes..., C]."""
-  strides = [channels]
-  for size in reversed(sizes):
+def _strides(dims):
+  """Row-major strides of an array of dimensions `dims`."""
+  strides = [1]
+  for size in reversed(dims[1:]):
     strides.insert(0, _shapes.product([strides[0], size]))
   return strides

@@ -45,16 +45,6 @@ def _op_takes_dtype(op_name, dtype, attr="T"):
 #: int8 maps need for their sliding max.
 INT8_MAXIMUM = _op_takes_dtype("Maximum", _tf.int8)
 
-#: Whether int8 DropBlock maps with many channels pool faster than float32.
-INT8_MAX_POOL_IS_FAST = TF_VERSION >= (2, 9)
-#: The smallest block that is expanded by one 1-D pool per axis.
-SEPARABLE_POOL_FROM_BLOCK = 7 if TF_VERSION >= (2, 9) else 5
-#: Whether the pool along rows of a channels-last map is faster with each
-#: row folded into the channels ([N, H, 1, W * C]): on TF 1.15, where
-#: pooling few channels is slow (1x224x224x8, window 5: 0.34 against
-#: 1.08 ms; 4x224x224x16: 1.95 against 4.48 ms), not on TF 2.21 (1.46
-#: against 1.24 ms at 4x224x224x16). Releases between were not timed.
-FOLD_ROWS_FOR_ROW_POOL = not IS_TF2
 #: Whether XLA compiles a `tf.switch_case` whose branches size their maps
 #: from shapes captured outside (before TF 2.7 it asks for the `Fill` dims
 #: to be compile-time constants and fails).

@@ -102,7 +102,8 @@ def _multiplier(dims, keep_prob, scale, key, data_format, block_size,
 
   Algorithm 1 of the paper: seeds with probability gamma in the valid seed
   region, each expanded into a block, the mask normalised by count /
-  count_ones. XLA, which needs static sizes, takes its own path.
+  count_ones. XLA, which needs static sizes, takes its own path (it
+  max-pools a dense seed map, as the paper does).
 
   Args:
     dims: The input's dimensions (`_shapes.dimensions`), in `data_format`.
@@ -136,10 +137,7 @@ def _multiplier(dims, keep_prob, scale, key, data_format, block_size,
   positions = _seeds.sparse_seed_positions(
       geometry.num_valid_cells, geometry.gamma(keep_prob), key)
   # Seeds expanded into blocks: a -1 (kept) / 0 (dropped) mask.
-  map_dtype = geometry.map_dtype(keep_prob.dtype)
-  neg_keep = geometry.expand(geometry.seed_map(positions, map_dtype))
-  if map_dtype != keep_prob.dtype:
-    neg_keep = tf.cast(neg_keep, keep_prob.dtype)
+  neg_keep = geometry.block_map(positions, keep_prob.dtype)
   # Normalised by count / count_ones.
   return _normalised(neg_keep, dims, scale, normalize, geometry.num_units)
 
