@@ -53,14 +53,21 @@ def sparse_seed_positions(num_cells, gamma, key):
   uniform = tf.raw_ops.StatelessRandomUniform(
       shape=tf.stack([draws]) if tf.is_tensor(draws) else [draws],
       seed=key, dtype=tf.float64, name="gap_noise")
-  # 1 - u is in (0, 1]; with gamma == 0 (a tensor keep_prob of 1) the gaps
-  # are infinite or NaN, and NaN compares False below: no seeds.
-  log_keep = tf.math.log1p(-uniform)
+  # u is a multiple of 2^-52, so 1 - u is exact, in (0, 1] (and `Log` is
+  # vectorised where `Log1p` is not: half the time on TF 1.15).
+  log_keep = tf.math.log(1.0 - uniform)
   if static_gamma is not None:
     log_keep *= 1.0 / math.log1p(-static_gamma)
   else:
     log_keep /= tf.math.log1p(-gamma)
   positions = tf.cumsum(tf.floor(log_keep) + 1.0) - 1.0
-  count = tf.reduce_sum(tf.cast(positions < cells, tf.int32), axis=0,
-                        keepdims=True)
-  return tf.cast(tf.slice(positions, [0], count), tf.int64)
+  # Positions increase, so those inside the region are counted by a binary
+  # search. With gamma == 0 (a tensor keep_prob of 1) they are all
+  # infinite or NaN, which compare False: no seeds.
+  inside = tf.raw_ops.LowerBound(
+      sorted_inputs=tf.reshape(positions, [1, -1]),
+      values=(tf.constant([[cells]], tf.float64) if isinstance(cells, float)
+              else tf.reshape(cells, [1, 1])),
+      out_type=tf.int32)
+  return tf.cast(tf.slice(positions, [0], tf.reshape(inside, [1])),
+                 tf.int64)
