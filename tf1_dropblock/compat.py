@@ -155,6 +155,21 @@ def keras():
   return _tf.keras
 
 
+def building_function():
+  """True while building a `tf.function` (or other function) graph, False
+  in a plain TF1 graph."""
+  from tensorflow.python.framework import ops  # pylint: disable=g-import-not-at-top
+  return bool(getattr(ops.get_default_graph(), "_building_function", False))
+
+
+def graph_function(fn, input_types):
+  """`fn` as a TF1 library function, called by a function-call op and not
+  inlined (`Defun(noinline=True)`, TF 1.15 and 2.x): its ops are in the
+  graph once however often it is called, and set up once per session."""
+  from tensorflow.python.framework import function as function_lib  # pylint: disable=g-import-not-at-top
+  return function_lib.Defun(*input_types, noinline=True)(fn)
+
+
 def do_not_convert(fn):
   """Keeps AutoGraph out of `fn` (TF 1.15's tf.keras converts `call` and
   fails on code with no tensor-dependent Python control flow to convert)."""
