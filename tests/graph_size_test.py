@@ -41,6 +41,23 @@ class GraphSizeTest(parameterized.TestCase, tf.test.TestCase):
         self.assertLessEqual(count, budget, msg=(label, tensors))
         self.assertGreater(count, 5)  # It did build the op.
 
+  def test_later_calls_with_a_tensor_training_share_one_function(self):
+    # In a TF1 graph the multiplier is one library function per
+    # configuration: a second call on another shape adds its call site,
+    # not the ~100 ops of the multiplier again.
+    graph = tf.Graph()
+    with graph.as_default():
+      keep_prob = tf.placeholder(tf.float32, [])
+      training = tf.placeholder(tf.bool, [])
+      first = tf.placeholder(tf.float32, [None, 14, 14, 256])
+      second = tf.placeholder(tf.float32, [None, 7, 7, 512])
+      dropblock(first, keep_prob, 7, training)
+      before = _all_nodes(graph)
+      dropblock(second, keep_prob, 7, training)
+      added = _all_nodes(graph) - before
+    print("ops added by a second call: %d" % added)
+    self.assertLessEqual(added, 30)
+
   def test_not_training_adds_no_random_op(self):
     graph = tf.Graph()
     with graph.as_default():
@@ -49,6 +66,13 @@ class GraphSizeTest(parameterized.TestCase, tf.test.TestCase):
       spatial_dropout(x, 0.9, training=None)
       self.assertEmpty([op for op in graph.get_operations()
                         if "Random" in op.type])
+
+
+def _all_nodes(graph):
+  """Ops in the graph plus nodes in every function of its library."""
+  graph_def = graph.as_graph_def()
+  return len(graph_def.node) + sum(
+      len(function.node_def) for function in graph_def.library.function)
 
 
 if __name__ == "__main__":
