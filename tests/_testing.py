@@ -105,9 +105,13 @@ def ops_per_call(op, shape, tensors, data_format="NHWC"):
     x = tf.placeholder(tf.float32, shape)
     keep_prob = tf.placeholder(tf.float32, []) if tensors else 0.9
     training = tf.placeholder(tf.bool, []) if tensors else True
-    before = len(graph.get_operations())
-    functions_before = len(graph.as_graph_def().library.function)
+    before = all_nodes(graph)
     op(x, keep_prob, training, data_format)
-    library = graph.as_graph_def().library.function[functions_before:]
-    return (len(graph.get_operations()) - before +
-            sum(len(function.node_def) for function in library))
+    return all_nodes(graph) - before
+
+
+def all_nodes(graph):
+  """Ops in `graph` plus the nodes of every function in its library."""
+  graph_def = graph.as_graph_def()
+  return len(graph_def.node) + sum(
+      len(function.node_def) for function in graph_def.library.function)

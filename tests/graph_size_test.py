@@ -52,9 +52,9 @@ class GraphSizeTest(parameterized.TestCase, tf.test.TestCase):
       first = tf.placeholder(tf.float32, [None, 14, 14, 256])
       second = tf.placeholder(tf.float32, [None, 7, 7, 512])
       dropblock(first, keep_prob, 7, training)
-      before = _all_nodes(graph)
+      before = _testing.all_nodes(graph)
       dropblock(second, keep_prob, 7, training)
-      added = _all_nodes(graph) - before
+      added = _testing.all_nodes(graph) - before
     print("ops added by a second call: %d" % added)
     self.assertLessEqual(added, 30)
 
@@ -66,13 +66,6 @@ class GraphSizeTest(parameterized.TestCase, tf.test.TestCase):
       spatial_dropout(x, 0.9, training=None)
       self.assertEmpty([op for op in graph.get_operations()
                         if "Random" in op.type])
-
-
-def _all_nodes(graph):
-  """Ops in the graph plus nodes in every function of its library."""
-  graph_def = graph.as_graph_def()
-  return len(graph_def.node) + sum(
-      len(function.node_def) for function in graph_def.library.function)
 
 
 if __name__ == "__main__":
