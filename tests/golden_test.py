@@ -48,6 +48,9 @@ CASES = {
         t, 0.8, 3, True, seed=9, share_channels=True, normalize="example")),
     "spatial_dropout_nhwc": ((8, 4, 4, 6), lambda t: spatial_dropout(
         t, 0.6, True, seed=1)),
+    # Block 1 draws sparse seeds at a low rate, dense noise at a high one.
+    "dropblock_b1_low_rate": ((2, 9, 9, 4), lambda t: dropblock(
+        t, 0.9, 1, True, seed=3)),
 }
 GRAPH_SEED = 1234
 
@@ -55,6 +58,9 @@ GRAPH_SEED = 1234
 # 1.15.5, 2.15.1 and 2.21.0 (graph, static graph and eager). The two
 # channels-first cases changed on purpose when seeds came to be drawn in
 # the input's own layout (graph mode's block map, 2026-12-01, session 3).
+# `dropblock_b1` (rate 0.3) changed when block 1 came to draw dense noise
+# above rate 0.125; `dropblock_b1_low_rate` (rate 0.1, sparse seeds) was
+# added then (session 4, the same on 1.15.5, 2.15.1 and 2.21.0).
 GOLDEN = {
     'dropblock_nhwc_b3/graph': ('8a6c003b4609a488', 190, 1.1975),
     'dropblock_nhwc_b3/graph_static': ('8a6c003b4609a488', 190, 1.1975),
@@ -62,9 +68,9 @@ GOLDEN = {
     'dropblock_nchw_b2x3/graph': ('3bf6338af993407e', 200, 1.2101),
     'dropblock_nchw_b2x3/graph_static': ('3bf6338af993407e', 200, 1.2101),
     'dropblock_nchw_b2x3/eager': ('3bf6338af993407e', 200, 1.2101),
-    'dropblock_b1/graph': ('d452be7150205813', 188, 1.4087),
-    'dropblock_b1/graph_static': ('d452be7150205813', 188, 1.4087),
-    'dropblock_b1/eager': ('d452be7150205813', 188, 1.4087),
+    'dropblock_b1/graph': ('abf7a7c9a378baa6', 205, 1.4628),
+    'dropblock_b1/graph_static': ('abf7a7c9a378baa6', 205, 1.4628),
+    'dropblock_b1/eager': ('abf7a7c9a378baa6', 205, 1.4628),
     'dropblock_b7_256ch/graph': ('4a5198cfff195af3', 2833, 1.1244),
     'dropblock_b7_256ch/graph_static': ('4a5198cfff195af3', 2833, 1.1244),
     'dropblock_b7_256ch/eager': ('4a5198cfff195af3', 2833, 1.1244),
@@ -80,6 +86,9 @@ GOLDEN = {
     'spatial_dropout_nhwc/graph': ('5dc53eb60f960343', 304, 1.6667),
     'spatial_dropout_nhwc/graph_static': ('5dc53eb60f960343', 304, 1.6667),
     'spatial_dropout_nhwc/eager': ('5dc53eb60f960343', 304, 1.6667),
+    'dropblock_b1_low_rate/graph': ('165f401d4455cba6', 65, 1.1115),
+    'dropblock_b1_low_rate/graph_static': ('165f401d4455cba6', 65, 1.1115),
+    'dropblock_b1_low_rate/eager': ('165f401d4455cba6', 65, 1.1115),
 }
 # XLA draws its noise key differently from release to release (2.15.1 and
 # 2.21.0 disagree), so its golden values are per TF version; other
@@ -94,6 +103,7 @@ GOLDEN_XLA = {
         'dropblock_ncdhw_b2/xla': ('edd10fb297cc27de', 59, 1.2576),
         'dropblock_shared_example/xla': ('990f396b4ee25b4f', 243, 1.1636),
         'spatial_dropout_nhwc/xla': ('8edc95c4360f4891', 288, 1.6667),
+        'dropblock_b1_low_rate/xla': ('d12ba42e2de4d9e5', 67, 1.1153),
     },
     (2, 21): {
         'dropblock_nhwc_b3/xla': ('231400a099c75ca9', 201, 1.2114),
@@ -104,6 +114,7 @@ GOLDEN_XLA = {
         'dropblock_ncdhw_b2/xla': ('97c85679eaf2f6df', 38, 1.152),
         'dropblock_shared_example/xla': ('45aca4fc997165b4', 204, 1.1339),
         'spatial_dropout_nhwc/xla': ('fbb7d6967343a119', 288, 1.6667),
+        'dropblock_b1_low_rate/xla': ('743cbe6690c093d7', 61, 1.1039),
     },
 }
 

@@ -26,34 +26,69 @@ def _channels_last(y, data_format):
 
 class BlockOneIsDropoutTest(parameterized.TestCase, tf.test.TestCase):
 
-  @parameterized.named_parameters(("NHWC", "NHWC"), ("NCHW", "NCHW"))
-  def test_rate_independence_and_scale(self, data_format):
-    keep_prob, rate = 0.8, 0.2
+  # Rate 0.2 draws one uniform per unit, rate 0.1 sparse seeds; a tensor
+  # keep_prob picks between them at run time.
+  @parameterized.named_parameters(
+      *[("%s_%s_%s" % (fmt, name, "tensor" if tensor else "python"), fmt,
+         rate, tensor)
+        for fmt in ("NHWC", "NCHW") for name, rate in (("dense", 0.2),
+                                                        ("sparse", 0.1))
+        for tensor in (False, True)])
+  def test_rate_independence_and_scale(self, data_format, rate, tensor):
+    keep_prob = 1.0 - rate
     shape = (4, 32, 32, 16) if data_format == "NHWC" else (4, 16, 32, 32)
     x = np.ones(shape, np.float32)
     for mode in MODES:
-      y = _channels_last(_testing.run(mode, lambda t: dropblock(
-          t, keep_prob, 1, True, data_format=data_format, seed=11), x),
-                         data_format)
+      if tensor:
+        y = _testing.run(mode, lambda t, k: dropblock(
+            t, k, 1, True, data_format=data_format, seed=11), x,
+                         np.float32(keep_prob))
+      else:
+        y = _testing.run(mode, lambda t: dropblock(
+            t, keep_prob, 1, True, data_format=data_format, seed=11), x)
+      y = _channels_last(y, data_format)
       dropped = y == 0
       units = dropped.size
-      # Bernoulli(rate) per unit: sd of the fraction sqrt(.2 * .8 / 65536)
-      # = 0.00156.
-      self.assertNear(dropped.mean(), rate, 5 * 0.00156, msg=mode)
+      # Bernoulli(rate) per unit: the fraction's sd is
+      # sqrt(rate (1 - rate) / units) (0.00156 at rate 0.2, 65536 units).
+      self.assertNear(dropped.mean(), rate,
+                      5 * math.sqrt(rate * (1 - rate) / units), msg=mode)
       # Kept units carry count / count_ones, exactly as Algorithm 1.
       kept_value = units / np.count_nonzero(y)
       self.assertAllClose(np.unique(y[~dropped]), [kept_value], rtol=1e-6)
       # Independence: neighbours (along W, H and C) are both dropped with
-      # probability rate^2 = 0.04. A sum of M overlapping pair indicators
-      # has variance M * (p^2 (1 - p^2) + 2 (p^3 - p^4)) = M * 0.0512, so
-      # the fraction's sd is sqrt(0.0512 / M) < 0.00093 for M >= 59520.
+      # probability rate^2. A sum of M overlapping pair indicators has
+      # variance M (p^2 (1 - p^2) + 2 (p^3 - p^4)), so the fraction's sd
+      # is sqrt(that / M) for M >= 59520.
+      variance = rate ** 2 * (1 - rate ** 2) + 2 * (rate ** 3 - rate ** 4)
       for axis in (1, 2, 3):
         pairs = np.logical_and(
             np.take(dropped, range(dropped.shape[axis] - 1), axis=axis),
             np.take(dropped, range(1, dropped.shape[axis]), axis=axis))
         self.assertGreaterEqual(pairs.size, 59520)
-        self.assertNear(pairs.mean(), rate ** 2, 5 * 0.00093,
+        self.assertNear(pairs.mean(), rate ** 2,
+                        5 * math.sqrt(variance / 59520),
                         msg=str((mode, axis)))
+
+  @parameterized.named_parameters(("dense", 0.5), ("sparse", 0.95))
+  def test_per_example_scale_and_no_scale(self, keep_prob):
+    x = np.ones((3, 16, 16, 8), np.float32)
+    for mode in MODES:
+      y = _testing.run(mode, lambda t: dropblock(
+          t, keep_prob, 1, True, seed=4, normalize="example"), x)
+      for example in y:
+        kept = example != 0
+        self.assertAllClose(example[kept],
+                            np.full(np.count_nonzero(kept),
+                                    example.size / np.count_nonzero(kept)),
+                            rtol=1e-6, msg=mode)
+      y = _testing.run(mode, lambda t, s: dropblock(
+          t, keep_prob, 1, True, scale=s, seed=4), x, np.bool_(False))
+      self.assertAllEqual(np.unique(y), [0.0, 1.0])
+      # Bernoulli(1 - keep_prob) over 6144 units, 5 sd.
+      rate = 1 - keep_prob
+      self.assertNear(np.mean(y == 0), rate,
+                      5 * math.sqrt(rate * keep_prob / y.size), msg=mode)
 
 
 class WholeMapBlockIsSpatialDropoutTest(parameterized.TestCase,

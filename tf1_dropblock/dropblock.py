@@ -142,14 +142,54 @@ def _multiplier(dims, keep_prob, scale, key, data_format, block_size,
   return _normalised(neg_keep, dims, scale, normalize, geometry.num_units)
 
 
+# Block 1 at a rate above this draws one uniform per unit instead of sparse
+# seeds: the sparse sampler's work grows with the seed count and passes the
+# dense draw's near here (the crossover measured at rates 0.10-0.15 on
+# TF 1.15 and 2.21 CPU, benchmarks/bench.py at --keep_prob 0.85 and 0.9).
+_DENSE_UNIT_RATE = 0.125
+
+
 def _unit_multiplier(dims, keep_prob, scale, key, normalize):
   """`_multiplier` for blocks of one unit: element-wise dropout, normalised.
 
   Each unit is its own seed, dropped with probability gamma = 1 -
-  keep_prob, so seeds are drawn over the input as it lies in memory (any
-  layout: they are i.i.d.), and the kept count is the number of units less
-  the number of seeds, known before the map is written. The multiplier
-  (0 at seeds, count / count_ones elsewhere) is then written in one pass.
+  keep_prob. Few seeds are drawn sparsely; above `_DENSE_UNIT_RATE` one
+  uniform per unit is cheaper (with a tensor `keep_prob`, a run-time
+  switch picks the draw).
+  """
+  static_keep_prob = compat.get_static_value(keep_prob)
+  if static_keep_prob is not None:
+    if 1.0 - float(static_keep_prob) > _DENSE_UNIT_RATE:
+      return _dense_unit_multiplier(dims, keep_prob, scale, key, normalize)
+    return _sparse_unit_multiplier(dims, keep_prob, scale, key, normalize)
+  return tf.cond(
+      keep_prob < tf.constant(1.0 - _DENSE_UNIT_RATE, keep_prob.dtype),
+      lambda: _dense_unit_multiplier(dims, keep_prob, scale, key, normalize),
+      lambda: _sparse_unit_multiplier(dims, keep_prob, scale, key,
+                                      normalize))
+
+
+def _dense_unit_multiplier(dims, keep_prob, scale, key, normalize):
+  """`_unit_multiplier` from one uniform per unit, as `tf.nn.dropout` draws.
+
+  A unit is kept where its uniform is at least 1 - keep_prob. float32
+  uniforms are multiples of 2^-23 (float64 ones, for float64 inputs, of
+  2^-52), so the drop probability is 1 - keep_prob rounded up to that grid.
+  """
+  dtype = keep_prob.dtype
+  uniform = tf.raw_ops.StatelessRandomUniform(
+      shape=_shapes.as_shape(dims), seed=key, dtype=dtype, name="unit_noise")
+  keep = tf.cast(uniform >= 1.0 - keep_prob, dtype)
+  return _normalised(keep, dims, scale, normalize, kept_value=1.0)
+
+
+def _sparse_unit_multiplier(dims, keep_prob, scale, key, normalize):
+  """`_unit_multiplier` from sparse seeds.
+
+  Seeds are drawn over the input as it lies in memory (any layout: they are
+  i.i.d.), and the kept count is the number of units less the number of
+  seeds, known before the map is written. The multiplier (0 at seeds,
+  count / count_ones elsewhere) is then written in one pass.
   """
   num_units = _shapes.product(dims)
   static_keep_prob = compat.get_static_value(keep_prob)
@@ -182,31 +222,35 @@ def _unit_multiplier(dims, keep_prob, scale, key, normalize):
   return tf.reshape(multiplier, shape)
 
 
-def _normalised(neg_keep, dims, scale, normalize="batch", num_units=None):
-  """The multiplier from a -1 (kept) / 0 (dropped) mask of shape `dims`.
+def _normalised(mask, dims, scale, normalize="batch", num_units=None,
+                kept_value=-1.0):
+  """The multiplier from a mask of shape `dims`: `kept_value` (-1 or 1) at
+  kept units, 0 at dropped ones.
 
   Algorithm 1 rescales by count / count_ones. The sum of the mask is
-  -count_ones, so `neg_keep * (count / sum)` is the scaled keep mask in
-  one multiply; divide_no_nan makes an all-dropped tensor (or example)
-  come out as zeros instead of NaN. With `normalize="example"` count and
-  sum are taken per example. `num_units`: the product of `dims`, if known.
+  count_ones times `kept_value`, so `mask * (count / sum)` is the scaled
+  keep mask in one multiply (a -1 map is what the block writer produces);
+  divide_no_nan makes an all-dropped tensor (or example) come out as zeros
+  instead of NaN. With `normalize="example"` count and sum are taken per
+  example. `num_units`: the product of `dims`, if known.
   """
   static_scale = compat.get_static_value(scale)
   if static_scale is not None and not bool(static_scale):
-    return -neg_keep
+    return mask if kept_value == 1.0 else -mask
   if normalize == "example":
     num_units = _shapes.product(dims[1:])
-    kept_sum = tf.reduce_sum(neg_keep, axis=list(range(1, len(dims))),
+    kept_sum = tf.reduce_sum(mask, axis=list(range(1, len(dims))),
                              keepdims=True)
   else:
     if num_units is None:
       num_units = _shapes.product(dims)
-    kept_sum = tf.reduce_sum(neg_keep)
+    kept_sum = tf.reduce_sum(mask)
   if _shapes.is_static(num_units):
-    count = tf.constant(float(num_units), neg_keep.dtype)
+    count = tf.constant(float(num_units), mask.dtype)
   else:
-    count = tf.cast(num_units, neg_keep.dtype)
+    count = tf.cast(num_units, mask.dtype)
   factor = tf.math.divide_no_nan(count, kept_sum)
   if static_scale is None:
-    factor = tf.where(scale, factor, -tf.ones_like(factor))
-  return neg_keep * factor
+    ones = tf.ones_like(factor)
+    factor = tf.where(scale, factor, ones if kept_value == 1.0 else -ones)
+  return mask * factor
