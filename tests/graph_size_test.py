@@ -17,6 +17,9 @@ from tf1_dropblock.compat import tf
 
 _OPS = {
     "dropblock": lambda x, k, t, f: dropblock(x, k, 3, t, data_format=f),
+    # Block 1 with a tensor keep_prob switches between two draws.
+    "dropblock_block1": lambda x, k, t, f: dropblock(x, k, 1, t,
+                                                     data_format=f),
     "dropblock_block7": lambda x, k, t, f: dropblock(x, k, 7, t,
                                                      data_format=f),
     "spatial_dropout": lambda x, k, t, f: spatial_dropout(
