@@ -144,8 +144,8 @@ def _multiplier(dims, keep_prob, scale, key, data_format, block_size,
 
 # Block 1 at a rate above this draws one uniform per unit instead of sparse
 # seeds: the sparse sampler's work grows with the seed count and passes the
-# dense draw's near here (the crossover measured at rates 0.10-0.15 on
-# TF 1.15 and 2.21 CPU, benchmarks/bench.py at --keep_prob 0.85 and 0.9).
+# dense draw's between rates 0.10 and 0.15 (TF 1.15 and 2.21 on CPU,
+# forward + backward; docs/performance.md).
 _DENSE_UNIT_RATE = 0.125
 
 
