@@ -145,8 +145,13 @@ def apply_random_mask(x, keep_prob, training, scale, data_format, seed, name,
                                   data_format, x, keep_prob)
         return compat.call_concrete_function(
             masked, [x, keep_prob, tf.convert_to_tensor(scale), key])
-      outputs = _masked(x, keep_prob, scale, key, multiplier_fn,
-                        multiplier_args, data_format)
+      if compat.building_function() or compat.in_xla_context():
+        outputs = _masked(x, keep_prob, scale, key, multiplier_fn,
+                          multiplier_args, data_format)
+      else:
+        outputs = _times(x, _shared_multiplier(
+            x, _library_shape(x), keep_prob, scale, key, multiplier_fn,
+            multiplier_args, data_format))
     elif compat.in_xla_context():
       # XLA wants branches of one shape, and has no TF1 control flow.
       outputs = tf.cond(training, lambda: _masked(
@@ -158,26 +163,20 @@ def apply_random_mask(x, keep_prob, training, scale, data_format, seed, name,
       # control flow would give its gradient a zeros tensor for the branch
       # not taken and add it in: two extra full-size passes per step.
       # Not training, the output is `x * 1`, exactly `x`.
-      static_shape, shape = x.shape, _shapes.shape_tensor(x)
       if compat.building_function():
+        static_shape, shape = x.shape, _shapes.shape_tensor(x)
 
         def multiplier():
           return multiplier_fn(
               _shapes.dimensions(static_shape, shape), keep_prob, scale,
               noise_key(seed), data_format, *multiplier_args)
       else:
-        # A TF1 graph: every call with this configuration calls one shared
-        # library function, built and set up once (see `_graph_function`).
-        if shape is None:
-          shape = tf.constant(static_shape.as_list(), tf.int64)
-        static_scale = get_static_value(scale)
-        function = _graph_function(multiplier_fn, multiplier_args,
-                                   data_format, rank, keep_prob.dtype,
-                                   static_scale)
-        scale_args = [] if static_scale is not None else [scale]
+        shape = _library_shape(x)
 
         def multiplier():
-          return function(shape, keep_prob, noise_key(seed), *scale_args)
+          return _shared_multiplier(x, shape, keep_prob, scale,
+                                    noise_key(seed), multiplier_fn,
+                                    multiplier_args, data_format)
 
       outputs = _times(x, tf.cond(training, multiplier,
                                   lambda: tf.ones([], dtype)))
@@ -206,34 +205,66 @@ def _times(x, multiplier):
 _GRAPH_FUNCTIONS = {}
 
 
-def _graph_function(multiplier_fn, multiplier_args, data_format, rank,
-                    keep_prob_dtype, static_scale):
-  """The multiplier as a TF1 library function of (shape, keep_prob, key[,
-  scale]), one per configuration (cached).
+def _library_shape(x):
+  """The int64 shape of `x` that a library function's call takes."""
+  shape = _shapes.shape_tensor(x)
+  if shape is None:
+    shape = tf.constant(x.shape.as_list(), tf.int64)
+  return shape
 
-  Not inlined, so a graph with many calls holds its ops once (each op
-  costs ~0.5 ms to build and set up): a ResNet-50 with 36 calls built and
-  first-ran in 1.00x (TF 1.15) / 1.05x (TF 2.21) the time with
-  `tf.nn.dropout`, against 1.36x inline, for ~8 us of dispatch per call
-  and step. Shapes are all unknown inside.
+
+def _shared_multiplier(x, shape, keep_prob, scale, key, multiplier_fn,
+                       multiplier_args, data_format):
+  """The multiplier of `x` (of int64 shape `shape`) in a TF1 graph: a call
+  of the library function its configuration shares.
+
+  One function per configuration, not inlined, so a graph with many calls
+  holds its ops once (each op costs ~0.5 ms to build and set up; a
+  ResNet-50 with 36 calls built and first-ran in 1.24-1.30x the time with
+  `tf.nn.dropout` with every call inline, docs/performance.md), for ~8 us
+  of dispatch per call and step. Shapes are unknown inside; a Python
+  `keep_prob` or `scale` is a constant of the function, so it is folded as
+  inline.
   """
+  static_keep_prob = get_static_value(keep_prob)
+  static_scale = get_static_value(scale)
+  if static_keep_prob is not None:
+    static_keep_prob = float(static_keep_prob)
   if static_scale is not None:
     static_scale = bool(static_scale)
-  config = (multiplier_fn, multiplier_args, data_format, rank,
-            keep_prob_dtype, static_scale)
+  config = (multiplier_fn, multiplier_args, data_format, x.shape.ndims,
+            keep_prob.dtype, static_keep_prob, static_scale)
   if config not in _GRAPH_FUNCTIONS:
+    _GRAPH_FUNCTIONS[config] = _graph_function(*config)
+  args = [shape, key]
+  if static_keep_prob is None:
+    args.append(keep_prob)
+  if static_scale is None:
+    args.append(scale)
+  return _GRAPH_FUNCTIONS[config](*args)
 
-    def body(shape, keep_prob, key, *scale):
-      dims = _shapes.dimensions(tf.TensorShape([None] * rank), shape)
-      return multiplier_fn(dims, keep_prob,
-                           scale[0] if scale else static_scale, key,
-                           data_format, *multiplier_args)
 
-    input_types = [tf.int64, keep_prob_dtype, tf.int32]
-    if static_scale is None:
-      input_types.append(tf.bool)
-    _GRAPH_FUNCTIONS[config] = compat.graph_function(body, input_types)
-  return _GRAPH_FUNCTIONS[config]
+def _graph_function(multiplier_fn, multiplier_args, data_format, rank,
+                    keep_prob_dtype, static_keep_prob, static_scale):
+  """`multiplier_fn` as a library function of (shape, key[, keep_prob][,
+  scale]), the arguments that are not static."""
+
+  def body(shape, key, *args):
+    args = list(args)
+    keep_prob = (tf.constant(static_keep_prob, keep_prob_dtype)
+                 if static_keep_prob is not None else args.pop(0))
+    scale = static_scale if static_scale is not None else args.pop(0)
+    shape.set_shape([rank])  # So the mask's rank is known inside.
+    dims = _shapes.dimensions(tf.TensorShape([None] * rank), shape)
+    return multiplier_fn(dims, keep_prob, scale, key, data_format,
+                         *multiplier_args)
+
+  input_types = [tf.int64, tf.int32]
+  if static_keep_prob is None:
+    input_types.append(keep_prob_dtype)
+  if static_scale is None:
+    input_types.append(tf.bool)
+  return compat.graph_function(body, input_types)
 
 
 _EAGER_FUNCTIONS = {}
