@@ -88,21 +88,24 @@ class BlockGeometry(object):
     over the spatial axes, a Python float when keep_prob and the spatial
     sizes are static, else a float64 scalar; 0 on an empty map.
     """
-    numerator = _shapes.product(
-        [s for s, b in zip(self.sizes, self.blocks) if b > 1])
-    denominator = _shapes.product(
-        [c for c, b in zip(self.clipped, self.blocks) if b > 1] +
-        [v for v, b in zip(self.valid, self.blocks) if b > 1])
+    axes = [i for i, block in enumerate(self.blocks) if block > 1]
     static_keep_prob = compat.get_static_value(keep_prob)
-    if static_keep_prob is not None and _shapes.is_static(numerator,
-                                                          denominator):
-      if denominator == 0:
-        return 0.0
-      return (1.0 - float(static_keep_prob)) * numerator / denominator
     rate = (1.0 - float(static_keep_prob) if static_keep_prob is not None
             else 1.0 - tf.cast(keep_prob, tf.float64))
-    if _shapes.is_static(numerator, denominator):
+    extents = [self.clipped[i] for i in axes]
+    if _shapes.is_static(*[self.sizes[i] for i in axes] + extents +
+                         [self.valid[i] for i in axes]):
+      numerator = _shapes.product([self.sizes[i] for i in axes])
+      denominator = _shapes.product(extents + [self.valid[i] for i in axes])
+      if static_keep_prob is not None:
+        if denominator == 0:
+          return 0.0
+        return (1.0 - float(static_keep_prob)) * numerator / denominator
       return rate * (numerator / denominator if denominator else 0.0)
+    # The same ratio from the strides the block map needs anyway: the
+    # channels and the axes of unit blocks cancel (0 on an empty input).
+    numerator = self.map_strides[0]
+    denominator = _shapes.product(extents + [self.valid_strides[0]])
     ratio = tf.math.divide_no_nan(tf.cast(numerator, tf.float64),
                                   tf.cast(denominator, tf.float64))
     return rate * ratio

@@ -3,8 +3,8 @@
 `dropblock` and `spatial_dropout` differ only in how they draw the mask; this
 module does everything around it: argument checks, the name scope, dtype
 handling, the `training` switch, run-time assertions, the static shape, the
-noise key, and (in eager mode) one cached concrete function per
-configuration.
+noise key, and one cached function per configuration: a concrete function
+in eager mode, a library function of the multiplier in a TF1 graph.
 """
 
 from tf1_dropblock import _checks

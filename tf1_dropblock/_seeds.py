@@ -61,7 +61,13 @@ def sparse_seed_positions(num_cells, gamma, key):
   else:
     log_keep /= tf.math.log1p(-gamma)
   positions = tf.cumsum(tf.floor(log_keep) + 1.0) - 1.0
-  # With gamma == 0 (a tensor keep_prob of 1) the positions are all
+  # Positions increase, so those inside the region are counted by a binary
+  # search. With gamma == 0 (a tensor keep_prob of 1) they are all
   # infinite or NaN, which compare False: no seeds.
-  inside = tf.where(positions < cells)
-  return tf.cast(tf.gather_nd(positions, inside), tf.int64)
+  inside = tf.raw_ops.LowerBound(
+      sorted_inputs=tf.reshape(positions, [1, -1]),
+      values=(tf.constant([[cells]], tf.float64) if isinstance(cells, float)
+              else tf.reshape(cells, [1, 1])),
+      out_type=tf.int32)
+  return tf.cast(tf.slice(positions, [0], tf.squeeze(inside, [0])),
+                 tf.int64)
