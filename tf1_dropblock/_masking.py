@@ -145,7 +145,12 @@ def apply_random_mask(x, keep_prob, training, scale, data_format, seed, name,
                                   data_format, x, keep_prob)
         return compat.call_concrete_function(
             masked, [x, keep_prob, tf.convert_to_tensor(scale), key])
-      if compat.building_function() or compat.in_xla_context():
+      if (compat.building_function() or compat.in_xla_context()
+          or x.shape.is_fully_defined()):
+        # Inline. A static shape folds to constants here; in a library
+        # function called with a constant shape and no tf.cond around it,
+        # TF 2.7's Grappler (function specialisation + constant folding)
+        # drops the mask's Reshape and fails at run time.
         outputs = _masked(x, keep_prob, scale, key, multiplier_fn,
                           multiplier_args, data_format)
       else:
