@@ -227,9 +227,10 @@ def _shared_multiplier(x, shape, keep_prob, scale, key, multiplier_fn,
   holds its ops once (each op costs ~0.5 ms to build and set up; a
   ResNet-50 with 36 calls built and first-ran in 1.24-1.30x the time with
   `tf.nn.dropout` with every call inline, docs/performance.md), for ~8 us
-  of dispatch per call and step. Shapes are unknown inside; a Python
-  `keep_prob` or `scale` is a constant of the function, so it is folded as
-  inline.
+  of dispatch per call and step. Sizes are unknown inside (the rank is
+  known); a Python `keep_prob` or `scale` is a constant of the function,
+  so it folds as it does inline. Called only for inputs whose shape is not
+  fully static, or inside a tf.cond (see `apply_random_mask`).
   """
   static_keep_prob = get_static_value(keep_prob)
   static_scale = get_static_value(scale)
