@@ -1,5 +1,7 @@
 """The SR network: identical starts, the dropout arm (sr_example/network.py)."""
 
+from unittest import mock
+
 import numpy as np
 
 from tests import _sr_testing  # Sets the example's import path.
@@ -20,7 +22,7 @@ class SeedingTest(tf.test.TestCase):
     other_seed = model.initial_weights()
     model.close()
     self.assertGreater(len(weights["none"]), 4)
-    for arm in ("dropout", "dropblock", "spatial_dropout"):
+    for arm in ("dropout", "dropblock", "spatial_dropout", "control"):
       self.assertEqual(sorted(weights[arm]), sorted(weights["none"]))
       for name, value in weights["none"].items():
         self.assertAllEqual(weights[arm][name], value, msg=name)
@@ -46,6 +48,33 @@ class DropoutArmTest(tf.test.TestCase):
     self.assertAllEqual(runs[False][0], runs[False][1])
     self.assertNotAllClose(runs[True][0], runs[True][1])
     self.assertNotAllClose(runs[True][0], runs[False][0])
+
+  def test_control_is_dropout_after_every_block_whatever_the_settings(self):
+    # keep_prob 1 and one regulariser before the last conv: the control arm
+    # still drops, at CONTROL_KEEP_PROB, after each of the 3 blocks.
+    config = settings.Config(channels=8, num_blocks=3, placement="last",
+                             keep_prob=1.0)
+    rates = []
+    real_dropout = tf.nn.dropout
+
+    def recording_dropout(x, rate, **kwargs):
+      rates.append(rate)
+      return real_dropout(x, rate=rate, **kwargs)
+
+    lr = np.random.RandomState(0).uniform(size=(1, 8, 8, 3))
+    with tf.Graph().as_default(), mock.patch.object(
+        tf.nn, "dropout", recording_dropout):
+      lr_t = tf.placeholder(tf.float32, [None, None, None, 3])
+      training = tf.placeholder(tf.bool, [])
+      sr = network.build_network(lr_t, training, 1.0, config, "control",
+                                 seed=0)
+      with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        out = {t: [sess.run(sr, {lr_t: lr, training: t}) for _ in range(2)]
+               for t in (False, True)}
+    self.assertEqual(rates, [1.0 - settings.CONTROL_KEEP_PROB] * 3)
+    self.assertAllEqual(out[False][0], out[False][1])
+    self.assertNotAllClose(out[True][0], out[True][1])
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """The whole comparison through the script: training, resume, report, files."""
 
+import dataclasses
 import io
 import json
 import math
@@ -44,8 +45,8 @@ class ComparisonTest(parameterized.TestCase):
   def test_comparisons(self):
     self.assertEqual(comparison.comparisons(settings.ARMS), [
         ("dropout", "none"), ("dropblock", "none"),
-        ("spatial_dropout", "none"), ("dropblock", "dropout"),
-        ("dropblock", "spatial_dropout")])
+        ("spatial_dropout", "none"), ("control", "none"),
+        ("dropblock", "dropout"), ("dropblock", "spatial_dropout")])
     self.assertEqual(comparison.comparisons(("dropblock", "dropout")),
                      [("dropblock", "dropout")])
     self.assertEqual(comparison.comparisons(("none",)), [])
@@ -83,12 +84,13 @@ class ScriptTest(tf.test.TestCase):
 
   def test_smoke_results_object_files_and_resume(self):
     result = self._run(keep_prob_schedule="linear")
-    num_runs = 2 * len(settings.DEFAULT_ARMS)
+    num_runs = 2 * len(settings.Config.arms)
     self.assertEqual(len(result.runs), num_runs)
-    self.assertEqual(list(result.arms["test"]), list(settings.DEFAULT_ARMS))
+    self.assertEqual(list(result.arms["test"]), list(settings.Config.arms))
     self.assertEqual(list(result.paired["test"]), [
         "dropout vs none", "dropblock vs none", "spatial_dropout vs none",
-        "dropblock vs dropout", "dropblock vs spatial_dropout"])
+        "control vs none", "dropblock vs dropout",
+        "dropblock vs spatial_dropout"])
     for run in result.runs:
       self.assertEqual(len(run.psnr["test"]), 1)
       self.assertTrue(math.isfinite(run.mean_psnr["test"]))
@@ -151,18 +153,138 @@ class ScriptTest(tf.test.TestCase):
     result = self._run(stream=log, test_dir=self.test_dir + "," + set5,
                        arms=["none", "dropblock"], seeds=1,
                        output_dir=os.path.join(self.get_temp_dir(), "sets"))
-    self.assertEqual([s["name"] for s in result.test_sets], ["test", "Set5"])
+    self.assertEqual([s["name"] for s in result.test_sets],
+                     ["test", "Set5", "train: seen strips",
+                      "train: held-out strips"])
     self.assertEqual(result.test_sets[1]["published_bicubic"], 33.66)
     self.assertIsNone(result.test_sets[0]["published_bicubic"])
     # A smooth synthetic image is far easier than Set5: the check says so.
     self.assertIn("Warning: bicubic on Set5", log.getvalue())
     for run in result.runs:
-      self.assertEqual(set(run.psnr), {"test", "Set5"})
-    self.assertEqual(set(result.paired), {"test", "Set5"})
+      self.assertEqual(set(run.psnr), {"test", "Set5", "train: seen strips",
+                                       "train: held-out strips"})
+    self.assertEqual(set(result.paired), set(run.psnr))
     table = report.format_table(result)
     self.assertIn("on test:", table)
     self.assertIn("on Set5:", table)
     self.assertIn("(published 33.66)", table)
+
+  def test_presets_and_explicit_flags(self):
+    with flagsaver.flagsaver(preset="reflash"):
+      config = sr_dropblock.config_from_flags()
+    self.assertEqual(
+        (config.preset, config.placement, config.keep_prob,
+         config.degradation, config.conditions, config.arms),
+        ("reflash", "last", 0.5, "mixed", settings.CONDITIONS,
+         ("none", "spatial_dropout", "dropblock", "control")))
+    with flagsaver.flagsaver(preset="reflash", keep_prob=0.7, scale="3",
+                             conditions=["clean", "jpeg50"]):
+      config = sr_dropblock.config_from_flags()
+    self.assertEqual((config.keep_prob, config.scale, config.conditions,
+                      config.placement), (0.7, 3, ("clean", "jpeg50"), "last"))
+    with flagsaver.flagsaver(preset="blog"):
+      config = sr_dropblock.config_from_flags()
+    self.assertEqual((config.placement, config.keep_prob, config.block_size,
+                      config.degradation, config.arms),
+                     ("all", 0.8, 3, "bicubic", settings.Config.arms))
+    self.assertIn("--preset=blog --arms=none,dropout,dropblock,"
+                  "spatial_dropout,control --placement=all --keep_prob=0.8",
+                  report.settings_text(dataclasses.asdict(config)))
+    with self.assertRaisesRegex(ValueError, "preset must be one of.*'nope'"):
+      settings.Config.from_preset("nope")
+
+  def test_conditions_and_training_strips_are_reported_separately(self):
+    log = io.StringIO()
+    result = self._run(stream=log, preset="reflash", seeds=1,
+                       conditions=["clean", "noise20"],
+                       output_dir=os.path.join(self.get_temp_dir(), "cond"))
+    self.assertIn("Settings: --preset=reflash", log.getvalue())
+    self.assertEqual(
+        [(s["name"], s["kind"], s["condition"]) for s in result.test_sets],
+        [("test", "test", "clean"), ("test [noise20]", "test", "noise20"),
+         ("train: seen strips", "seen", "clean"),
+         ("train: held-out strips", "held-out", "clean")])
+    noisy = result.test_sets[1]
+    self.assertLess(noisy["bicubic_mean"], result.test_sets[0]["bicubic_mean"])
+    self.assertEqual(set(result.paired), {s["name"] for s in result.test_sets})
+    self.assertIn("control vs none", result.paired["test [noise20]"])
+    self.assertEqual(set(result.gap), set(result.config["arms"]))
+    for run in result.runs:
+      self.assertEqual(len(run.psnr["train: seen strips"]), 2)
+    table = report.format_table(result)
+    self.assertIn("on test [noise20]:", table)
+    self.assertIn("## Generalisation gap", table)
+    self.assertIn("control vs none (positive control)", table)
+
+  def test_report_marks_verdicts_when_the_control_is_not_detected(self):
+    def run(arm, seed, psnr, seen, held):
+      return training.RunResult(
+          arm, seed, {}, {"s": psnr, "seen": 30.0 + seen, "held": 30 + held},
+          {"s": psnr - 30.0, "seen": seen, "held": held}, False, 0.0, 1.0,
+          1.0)
+    def result_for(control_psnr):
+      runs = []
+      for seed, noise in enumerate((0.0, 0.01, -0.01)):
+        runs += [run("none", seed, 31.0 + noise, 1.00, 0.99),
+                 run("dropblock", seed, 31.002 + noise, 1.00, 0.995),
+                 run("control", seed, control_psnr + noise, 0.9, 0.9)]
+      arms = ("none", "dropblock", "control")
+      set_info = [{"name": "s", "kind": "test", "condition": "clean",
+                   "images": ["a"], "bicubic_mean": 30.0,
+                   "published_bicubic": None},
+                  {"name": "seen", "kind": "seen", "condition": "clean",
+                   "images": ["a"], "bicubic_mean": 30.0,
+                   "published_bicubic": None},
+                  {"name": "held", "kind": "held-out", "condition": "clean",
+                   "images": ["a"], "bicubic_mean": 30.0,
+                   "published_bicubic": None}]
+      paired = {i["name"]: comparison.paired(runs, arms, i["name"], 0.05)
+                for i in set_info[:1]}
+      paired.update(seen={}, held={})
+      config = dataclasses.asdict(settings.Config(arms=arms, seeds=3))
+      return comparison.ComparisonResult(
+          config=config, tf_version="x", test_sets=set_info, runs=runs,
+          arms={i["name"]: comparison.summarise_arms(runs, arms, i)
+                for i in set_info},
+          paired=paired, wall_seconds=1.0,
+          control={"s": comparison.control_check(paired["s"])},
+          gap=comparison.generalisation_gap(runs, arms, set_info),
+          output_dir="")
+    insensitive = result_for(31.0)
+    self.assertFalse(insensitive.control["s"]["detected"])
+    table = report.format_table(insensitive)
+    self.assertIn("Positive control not detected** on s", table)
+    self.assertIn("| dropblock vs none | 3 | +0.002 |", table)
+    self.assertRegex(table, r"\| dropblock vs none \|.*improves, by less "
+                     r"than ±0.05 dB † \|")
+    self.assertRegex(table, r"\| control vs none \(positive control\) \|"
+                     r".*no effect beyond ±0.05 dB \|")
+    self.assertAlmostEqual(insensitive.gap["none"]["gap"], 0.01)
+    self.assertIn("**Too small for a regulariser to help**", table)
+    sensitive = result_for(30.5)
+    self.assertTrue(sensitive.control["s"]["detected"])
+    table = report.format_table(sensitive)
+    self.assertNotIn("†", table)
+    self.assertIn("Positive control detected on 1 of 1", table)
+
+  def test_projected_total_counts_reused_runs_as_done(self):
+    log = io.StringIO()
+    progress = training.Progress(total_runs=6, steps_per_run=100, stream=log)
+    for _ in range(3):
+      progress.reused()
+    clock = [1000.0]
+    with mock.patch.object(training.time, "time", lambda: clock[0]):
+      progress.start = clock[0]
+      progress.run_started()
+      clock[0] += 12.0  # 2 s build and evaluation, 10 s for 100 steps.
+      progress.run_finished(100, 10.0)
+      # 2 runs left at 12 s each.
+      self.assertIn("Projected total: 36s (4 of 6 runs done; 24s left, "
+                    "about 12s per run)", log.getvalue())
+      progress.run_started()
+      progress.line("x", 50, 100, 0.1, rate=10.0)
+    # This run: 5 s of steps left; one more run of 12 s.
+    self.assertIn("ETA 17s", log.getvalue())
 
   def test_write_atomic_keeps_the_old_file_when_interrupted(self):
     path = os.path.join(self.get_temp_dir(), "atomic", "file.json")

@@ -27,13 +27,16 @@ class ComparisonResult:
   arms: dict            # Test set -> arm -> summary over seeds.
   paired: dict          # Test set -> "a vs b" -> paired comparison.
   wall_seconds: float
+  control: dict         # Test set -> did the positive control show?
+  gap: dict             # Arm -> generalisation gap over seeds (or empty).
   output_dir: str
   crops: dict = dataclasses.field(default_factory=dict, repr=False)
 
 
 def comparisons(arms):
-  """The (arm, baseline) pairs reported: each regulariser against none,
-  and DropBlock against the regularisers it is offered instead of."""
+  """The (arm, baseline) pairs reported: each regulariser (and the control)
+  against none, and DropBlock against the regularisers it is offered
+  instead of."""
   pairs = [(arm, "none") for arm in arms if arm != "none" and "none" in arms]
   if "dropblock" in arms:
     pairs += [("dropblock", other) for other in ("dropout", "spatial_dropout")
@@ -59,14 +62,20 @@ def run_comparison(config, stream=None):
   config.validate()
   stream = stream or sys.stdout
   wall_start = time.time()
+  stream.write(report.settings_text(dataclasses.asdict(config)) + "\n")
+  stream.flush()
   train, test_sets = data.load_data(config)
   os.makedirs(config.output_dir, exist_ok=True)
   set_info = []
   for test_set in test_sets:
     bicubic = [metrics.psnr_y(bic, hr, config.scale)
                for hr, _, bic in test_set.triples]
-    published = metrics.published_bicubic(test_set.name, config.scale)
+    published = (metrics.published_bicubic(test_set.source, config.scale)
+                 if test_set.kind == "test" and test_set.condition == "clean"
+                 else None)
     info = {"name": test_set.name, "images": test_set.image_names,
+            "source": test_set.source, "condition": test_set.condition,
+            "kind": test_set.kind,
             "bicubic_psnr": bicubic, "bicubic_mean": float(np.mean(bicubic)),
             "published_bicubic": published}
     if (published is not None and
@@ -76,8 +85,8 @@ def run_comparison(config, stream=None):
           "%.2f dB: is this the standard set, with its HR images?\n"
           % (test_set.name, info["bicubic_mean"], config.scale, published))
     set_info.append(info)
-  progress = training.Progress(
-      len(config.arms) * config.seeds * config.steps, stream)
+  progress = training.Progress(len(config.arms) * config.seeds,
+                               config.steps, stream)
   runs, crops = [], {}
   for seed in range(config.seeds):
     for arm in config.arms:
@@ -97,15 +106,18 @@ def run_comparison(config, stream=None):
   first = test_sets[0].triples[0]
   crops["bicubic"] = training.center_crop(first[2])
   crops["ground truth"] = training.center_crop(first[0])
+  paired_by_set = {info["name"]: paired(runs, config.arms, info["name"],
+                                        config.margin_db)
+                   for info in set_info}
   result = ComparisonResult(
       config=dataclasses.asdict(config), tf_version=compat.VERSION,
       test_sets=set_info, runs=runs,
       arms={info["name"]: summarise_arms(runs, config.arms, info)
             for info in set_info},
-      paired={info["name"]: paired(runs, config.arms, info["name"],
-                                    config.margin_db)
-              for info in set_info},
-      wall_seconds=0.0, output_dir=config.output_dir, crops=crops)
+      paired=paired_by_set, wall_seconds=0.0,
+      control={name: control_check(p) for name, p in paired_by_set.items()},
+      gap=generalisation_gap(runs, config.arms, set_info),
+      output_dir=config.output_dir, crops=crops)
   result.wall_seconds = time.time() - wall_start
   report.save_outputs(result)
   return result
@@ -147,3 +159,51 @@ def paired(runs, arms, set_name, margin):
     comparison.update(arm=arm, baseline=baseline, deltas=deltas, seeds=used)
     paired["%s vs %s" % (arm, baseline)] = comparison
   return paired
+
+
+def control_check(paired_on_set):
+  """Whether the positive control came out as it must ("hurts") on a set.
+
+  Returns None when the run has no control (or no `none` arm), else a dict:
+  detected (bool), verdict and mean of "control vs none".
+  """
+  key = "%s vs none" % settings.CONTROL_ARM
+  if key not in paired_on_set:
+    return None
+  p = paired_on_set[key]
+  return {"detected": p["verdict"].startswith(stats.HURTS),
+          "verdict": p["verdict"], "mean": p["mean"],
+          "ci_low": p["ci_low"], "ci_high": p["ci_high"]}
+
+
+def generalisation_gap(runs, arms, set_info):
+  """Per arm: gain over bicubic on the seen strips of the training images
+  minus the gain on their held-out strips, over the seeds (empty when no
+  image could spare a strip).
+
+  Gains rather than PSNR, so the strips' own difficulty (their bicubic
+  PSNR) cancels; what is left is how much better the network does on
+  pixels it trained on than on unseen pixels of the same photos.
+  """
+  kinds = {info["kind"]: info["name"] for info in set_info}
+  if data.SEEN not in kinds or data.HELD_OUT not in kinds:
+    return {}
+  seen, held_out = kinds[data.SEEN], kinds[data.HELD_OUT]
+  gap = collections.OrderedDict()
+  for arm in arms:
+    kept = [r for r in runs if r.arm == arm and not r.collapsed]
+    gaps = [r.gain_over_bicubic[seen] - r.gain_over_bicubic[held_out]
+            for r in kept]
+    n = len(gaps)
+    gap[arm] = {
+        "n": n,
+        "seen_gain": float(np.mean([r.gain_over_bicubic[seen] for r in kept]))
+                     if n else float("nan"),
+        "held_out_gain": float(np.mean([r.gain_over_bicubic[held_out]
+                                        for r in kept]))
+                         if n else float("nan"),
+        "gap": float(np.mean(gaps)) if n else float("nan"),
+        "gap_ci_half_width": (stats.half_width(float(np.std(gaps, ddof=1)),
+                                               n) if n > 1
+                              else float("nan"))}
+  return gap

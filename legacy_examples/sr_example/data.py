@@ -1,7 +1,9 @@
-"""Images for the SR comparison: bundled photos, folders, degradation, batches.
+"""Images for the SR comparison: bundled photos, folders, test sets, batches.
 
 HR images are cropped to a multiple of the scale; LR is their antialiased
-bicubic downscale rounded to 8 bits (MATLAB `imresize`); a training batch
+bicubic downscale rounded to 8 bits (MATLAB `imresize`), under a test
+condition or mixed training degradations (degradations.py); each training
+image keeps a held-out strip for the generalisation gap; a training batch
 depends only on (seed, step), so paired arms see identical batches.
 """
 
@@ -11,8 +13,8 @@ import os
 
 import numpy as np
 
+from sr_example import degradations
 from sr_example import settings
-from tf1_dropblock import compat
 from tf1_dropblock.compat import tf
 
 
@@ -113,69 +115,75 @@ def modcrop(image, scale):
   return image[:height - height % scale, :width - width % scale]
 
 
-class _Resizer(object):
-  """Bicubic resizing of single uint8 images in one small graph."""
-
-  def __init__(self):
-    self._graph = tf.Graph()
-    with self._graph.as_default():
-      self._image = tf.placeholder(tf.float32, [None, None, 3])
-      self._size = tf.placeholder(tf.int32, [2])
-      self._antialias = {}
-      for antialias in (False, True):
-        resized = compat.resize_bicubic(self._image[None], self._size,
-                                        antialias=antialias)[0]
-        self._antialias[antialias] = tf.cast(
-            tf.clip_by_value(tf.round(resized), 0, 255), tf.uint8)
-    self._sess = tf.Session(graph=self._graph)
-
-  def __call__(self, image, size, antialias):
-    return self._sess.run(self._antialias[antialias],
-                          {self._image: image, self._size: size})
-
-  def close(self):
-    self._sess.close()
+# Each training image's bottom strip (this fraction of its height, a
+# multiple of the scale) is never sampled for training: it is the held-out
+# half of the generalisation gap, the top strip of the same height (always
+# sampled) the seen half.
+HOLDOUT_FRACTION = 0.2
 
 
-def degrade(images, scale, bicubic=True):
+def split_holdout(hr, scale, patch_size):
+  """(training region, seen strip, held-out strip) of a modcropped HR image.
+
+  The strips are None when the image is too small to spare one (the strip
+  must be at least 4 * scale rows and leave at least max(patch_size, strip)
+  rows for training); the whole image then trains.
+  """
+  height = hr.shape[0]
+  strip = int(height * HOLDOUT_FRACTION) // scale * scale
+  if strip < 4 * scale or height - strip < max(patch_size, strip):
+    return hr, None, None
+  return hr[:height - strip], hr[:strip], hr[height - strip:]
+
+
+def degrade(images, scale, bicubic=True, condition="clean", names=None,
+            ops=None):
   """Makes (HR, LR, bicubic) uint8 triples, as MATLAB's `imresize` would.
 
   HR is cropped to a multiple of `scale`; LR is its antialiased bicubic
-  downscale rounded to 8 bits; bicubic is LR upscaled back, the baseline
-  (None when `bicubic` is False: training images need none).
+  downscale rounded to 8 bits, under the test `condition` (see
+  degradations.py; noise is seeded by the image's name); bicubic is LR
+  upscaled back, the baseline (None when `bicubic` is False: training
+  images need none).
   """
-  resizer = _Resizer()
+  names = names or ["image%d" % i for i in range(len(images))]
+  own_ops = ops is None
+  ops = ops or degradations.ImageOps()
   try:
     triples = []
-    for image in images:
+    for name, image in zip(names, images):
       hr = modcrop(image, scale)
       height, width = hr.shape[:2]
-      lr = resizer(hr, [height // scale, width // scale], antialias=True)
-      upscaled = (resizer(lr, [height, width], antialias=False)
+      lr = degradations.degrade_condition(ops, hr, scale, condition, name)
+      upscaled = (ops.resize(lr, [height, width], antialias=False)
                   if bicubic else None)
       triples.append((hr, lr, upscaled))
     return triples
   finally:
-    resizer.close()
+    if own_ops:
+      ops.close()
 
 
 def sample_batch(lr_images, hr_images, seed, step, batch_size, patch_size,
-                 scale):
+                 scale, ops=None):
   """The training batch for `step` of run `seed`, the same in every arm.
 
   A batch depends only on (seed, step), so arms with one seed see identical
   batches and a resumed run continues with the batches it would have seen.
-  Patches are random crops with random flips and transposes.
+  Patches are random crops with random flips and transposes. With `ops` (a
+  `degradations.ImageOps`) the LR patches are made from the HR patches by
+  mixed degradations drawn per patch (`degradations.degrade_mixed_batch`);
+  without, they are crops of the precomputed bicubic LR images.
   """
   rng = np.random.RandomState((seed * 1000003 + step) % (2 ** 32))
   lr_patch = patch_size // scale
-  lr_batch = np.empty((batch_size, lr_patch, lr_patch, 3), np.float32)
-  hr_batch = np.empty((batch_size, patch_size, patch_size, 3), np.float32)
+  lr_batch = np.empty((batch_size, lr_patch, lr_patch, 3), np.uint8)
+  hr_batch = np.empty((batch_size, patch_size, patch_size, 3), np.uint8)
   for i in range(batch_size):
-    k = rng.randint(len(lr_images))
+    k = rng.randint(len(hr_images))
     lr, hr = lr_images[k], hr_images[k]
-    y = rng.randint(lr.shape[0] - lr_patch + 1)
-    x = rng.randint(lr.shape[1] - lr_patch + 1)
+    y = rng.randint(hr.shape[0] // scale - lr_patch + 1)
+    x = rng.randint(hr.shape[1] // scale - lr_patch + 1)
     lr_crop = lr[y:y + lr_patch, x:x + lr_patch]
     hr_crop = hr[y * scale:(y + lr_patch) * scale,
                  x * scale:(x + lr_patch) * scale]
@@ -186,15 +194,33 @@ def sample_batch(lr_images, hr_images, seed, step, batch_size, patch_size,
         lr_crop, hr_crop = op(lr_crop), op(hr_crop)
     lr_batch[i] = lr_crop
     hr_batch[i] = hr_crop
-  return lr_batch / 255.0, hr_batch / 255.0
+  if ops is not None:
+    lr_batch = degradations.degrade_mixed_batch(ops, hr_batch, scale, rng)
+  return lr_batch / np.float32(255.0), hr_batch / np.float32(255.0)
 
 
 @dataclasses.dataclass
 class TestSet:
-  """Held-out images evaluated and reported together (one folder)."""
+  """Images evaluated and reported together: one folder under one condition,
+  or the seen / held-out strips of the training images.
+
+  `name` is the report's key: the folder's name for clean inputs, with the
+  condition in brackets otherwise ("Set5 [blur2]"); "train: seen strips"
+  and "train: held-out strips" for the gap.
+  """
   name: str
   image_names: list
   triples: list = dataclasses.field(repr=False)  # (HR, LR, bicubic) uint8.
+  source: str = ""         # The folder's report name.
+  condition: str = "clean"
+  kind: str = "test"       # "test", "seen" or "held-out".
+
+
+SEEN, HELD_OUT = "seen", "held-out"
+
+
+def set_key(source, condition):
+  return source if condition == "clean" else "%s [%s]" % (source, condition)
 
 
 def _set_names(folders):
@@ -205,7 +231,10 @@ def _set_names(folders):
 
 
 def load_data(config):
-  """(train, test sets): (HR, LR) uint8 pairs and `TestSet`s.
+  """(train, eval sets): (HR, LR) uint8 pairs of the training regions, and
+  `TestSet`s: every test folder under every condition of the config, then
+  the seen and held-out strips of the training images (clean) when any
+  image could spare a strip.
 
   Raises:
     DataError: For missing, unreadable or too small images.
@@ -231,9 +260,35 @@ def load_data(config):
         raise settings.DataError(
             "Test image %s is %dx%d, too small to evaluate at --scale=%d."
             % (name, image.shape[0], image.shape[1], config.scale))
-  train = [(hr, lr) for hr, lr, _ in degrade(
-      [image for _, image in train_images], config.scale, bicubic=False)]
-  test_sets = [TestSet(set_name, [n for n, _ in images],
-                       degrade([image for _, image in images], config.scale))
-               for set_name, images in named]
-  return train, test_sets
+  ops = degradations.ImageOps()
+  try:
+    regions, seen, held_out = [], [], []
+    for name, image in train_images:
+      region, seen_strip, held_strip = split_holdout(
+          modcrop(image, config.scale), config.scale, config.patch_size)
+      regions.append((name, region))
+      if held_strip is not None:
+        seen.append((name, seen_strip))
+        held_out.append((name, held_strip))
+    train = [(hr, lr) for hr, lr, _ in degrade(
+        [image for _, image in regions], config.scale, bicubic=False,
+        names=[name for name, _ in regions], ops=ops)]
+    eval_sets = []
+    for condition in config.conditions:
+      for set_name, images in named:
+        eval_sets.append(TestSet(
+            set_key(set_name, condition), [n for n, _ in images],
+            degrade([image for _, image in images], config.scale,
+                    condition=condition, names=[n for n, _ in images],
+                    ops=ops),
+            source=set_name, condition=condition))
+    for kind, strips in ((SEEN, seen), (HELD_OUT, held_out)):
+      if strips:
+        eval_sets.append(TestSet(
+            "train: %s strips" % kind, [n for n, _ in strips],
+            degrade([s for _, s in strips], config.scale,
+                    names=[n for n, _ in strips], ops=ops),
+            source="train", kind=kind))
+    return train, eval_sets
+  finally:
+    ops.close()

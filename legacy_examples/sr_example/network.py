@@ -13,6 +13,7 @@ import numpy as np
 import tf1_dropblock
 from tf1_dropblock import compat
 from tf1_dropblock.compat import tf
+from sr_example import settings
 
 
 def _seed_for(name, seed):
@@ -42,14 +43,26 @@ def build_network(lr, training, keep_prob, config, arm, seed):
   Head conv, `num_blocks` residual blocks, a body conv with a long skip,
   then conv + pixel shuffle, added to the bicubic upscale of the input.
   The regulariser of `arm` goes on the last feature map before the
-  upsampler (placement "last") or after every residual block ("all").
+  upsampler, i.e. before the last convolution (placement "last"), or after
+  every residual block ("all"). The "control" arm is element-wise dropout
+  at `settings.CONTROL_KEEP_PROB` after every residual block, whatever the
+  placement and `keep_prob`.
   """
   scale, channels = config.scale, config.channels
+
+  control = arm == settings.CONTROL_ARM
+  placement = "all" if control else config.placement
 
   def regularise(features, name):
     if arm == "none":
       return features
     op_seed = _seed_for(name, seed)
+    if control:
+      return compat.smart_cond(
+          training, lambda: tf.nn.dropout(
+              features, rate=1.0 - settings.CONTROL_KEEP_PROB, seed=op_seed,
+              name=name),
+          lambda: features)
     if arm == "dropout":
       # Element-wise dropout, the line the blog replaced, switched off when
       # not training like the other arms.
@@ -74,10 +87,10 @@ def build_network(lr, training, keep_prob, config, arm, seed):
       residual = _conv(residual, channels, "block%d/conv2" % i, seed,
                        gain=0.1)
       features = features + residual
-      if config.placement == "all":
+      if placement == "all":
         features = regularise(features, "block%d/regulariser" % i)
     features = _conv(features, channels, "body_end", seed) + head
-    if config.placement == "last":
+    if placement == "last":
       features = regularise(features, "regulariser")
     detail = tf.nn.depth_to_space(
         _conv(features, 3 * scale * scale, "upsample", seed, gain=0.1), scale)

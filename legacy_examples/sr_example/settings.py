@@ -1,13 +1,21 @@
-"""The settings of one SR comparison: arms, validation, the resume key.
+"""The settings of one SR comparison: arms, presets, validation, resume key.
 """
 
 import dataclasses
 
 
-ARMS = ("none", "dropout", "dropblock", "spatial_dropout")
+# "control" is the positive control: element-wise dropout at
+# CONTROL_KEEP_PROB after every residual block, whatever the preset's
+# placement and keep_prob. Its effect has a known sign (it hurts PSNR), so a
+# run whose control does not come out "hurts" could not have seen an effect
+# of that size.
+ARMS = ("none", "dropout", "dropblock", "spatial_dropout", "control")
 
 
-DEFAULT_ARMS = ARMS
+CONTROL_ARM = "control"
+
+
+CONTROL_KEEP_PROB = 0.5
 
 
 PLACEMENTS = ("last", "all")
@@ -16,13 +24,49 @@ PLACEMENTS = ("last", "all")
 SCHEDULES = ("constant", "linear")
 
 
-# A run whose mean gain over bicubic is below this has collapsed to (about)
-# its bicubic input; it is reported and left out of the means.
+# How training LR patches are made from HR: "bicubic" (the antialiased
+# downscale only) or "mixed" (random blur, downscale, noise, JPEG per patch;
+# see degradations.py).
+DEGRADATIONS = ("bicubic", "mixed")
+
+
+# Test conditions: how a test image's LR input is made from its HR image.
+CONDITIONS = ("clean", "blur2", "noise20", "jpeg50")
+
+
+# Named experiments. Any flag given explicitly overrides its preset's value.
+# Both are sized so that `./run_main.sh --preset=...` finishes in about
+# 10 minutes on a 2-core AVX2 CPU; docs/sr.md gives the long configurations.
+PRESETS = {
+    # The blog's experiment: a DCSCN-like trainer with tf.nn.dropout
+    # (keep 0.8) after its feature convolutions, that line replaced by
+    # DropBlock (block 3); bicubic x2.
+    "blog": dict(
+        arms=("none", "dropout", "dropblock", "spatial_dropout", "control"),
+        placement="all", keep_prob=0.8, block_size=3, scale=2,
+        degradation="bicubic", conditions=("clean",), steps=200, seeds=4),
+    # Kong et al., "Reflash Dropout in Image Super-Resolution" (CVPR 2022):
+    # one channel-dropout layer before the last convolution (p = 0.5, the
+    # paper's rate for its larger model), training on mixed degradations,
+    # testing clean and under each degradation separately.
+    "reflash": dict(
+        arms=("none", "spatial_dropout", "dropblock", "control"),
+        placement="last", keep_prob=0.5, block_size=3, scale=2,
+        degradation="mixed", conditions=CONDITIONS, steps=200, seeds=4),
+}
+
+
+DEFAULT_PRESET = "blog"
+
+
+# A run whose mean gain over bicubic (clean inputs) is below this has
+# collapsed to (about) its bicubic input; it is reported and left out of the
+# means.
 COLLAPSE_GAIN_DB = 0.05
 
 
 # Bumped when a run's result.json changes shape, so --resume never mixes.
-RESULT_FORMAT = 2
+RESULT_FORMAT = 3
 
 
 class DataError(ValueError):
@@ -31,17 +75,23 @@ class DataError(ValueError):
 
 @dataclasses.dataclass
 class Config:
-  """Everything a comparison run depends on; mirrors the script's flags."""
+  """Everything a comparison run depends on; mirrors the script's flags.
+
+  The defaults are the "blog" preset's values (`PRESETS`).
+  """
+  preset: str = DEFAULT_PRESET
   data_dir: str = ""
   test_dir: str = ""
   scale: int = 2
-  arms: tuple = DEFAULT_ARMS
-  keep_prob: float = 0.9
+  arms: tuple = PRESETS["blog"]["arms"]
+  keep_prob: float = 0.8
   block_size: int = 3
-  placement: str = "last"
+  placement: str = "all"
   keep_prob_schedule: str = "constant"
-  seeds: int = 8
-  steps: int = 300
+  degradation: str = "bicubic"
+  conditions: tuple = ("clean",)
+  seeds: int = 4
+  steps: int = 200
   batch_size: int = 16
   patch_size: int = 48
   channels: int = 32
@@ -53,8 +103,21 @@ class Config:
   checkpoint_every: int = 200
   margin_db: float = 0.05
 
+  @classmethod
+  def from_preset(cls, name, **overrides):
+    """The preset's values, then `overrides` (explicit settings) on top."""
+    if name not in PRESETS:
+      raise ValueError("preset must be one of %s. Received: preset=%r"
+                       % (", ".join(sorted(PRESETS)), name))
+    values = dict(PRESETS[name])
+    values.update(overrides)
+    return cls(preset=name, **values)
+
   def validate(self):
     """Raises ValueError naming the first bad setting."""
+    if self.preset not in PRESETS:
+      raise ValueError("preset must be one of %s. Received: preset=%r"
+                       % (", ".join(sorted(PRESETS)), self.preset))
     if self.scale not in (2, 3, 4):
       raise ValueError("scale must be 2, 3 or 4. Received: scale=%r"
                        % self.scale)
@@ -67,12 +130,19 @@ class Config:
     if not 0.0 < self.keep_prob <= 1.0:
       raise ValueError("keep_prob must be in (0, 1]. Received: keep_prob=%r"
                        % self.keep_prob)
-    if self.placement not in PLACEMENTS:
-      raise ValueError("placement must be one of %s. Received: %r"
-                       % (PLACEMENTS, self.placement))
-    if self.keep_prob_schedule not in SCHEDULES:
-      raise ValueError("keep_prob_schedule must be one of %s. Received: %r"
-                       % (SCHEDULES, self.keep_prob_schedule))
+    for name, allowed in (("placement", PLACEMENTS),
+                          ("keep_prob_schedule", SCHEDULES),
+                          ("degradation", DEGRADATIONS)):
+      if getattr(self, name) not in allowed:
+        raise ValueError("%s must be one of %s. Received: %s=%r"
+                         % (name, ", ".join(allowed), name,
+                            getattr(self, name)))
+    if (not self.conditions or any(c not in CONDITIONS
+                                   for c in self.conditions)
+        or len(set(self.conditions)) != len(self.conditions)):
+      raise ValueError("conditions must be a comma list of distinct values "
+                       "from %s. Received: conditions=%r"
+                       % (", ".join(CONDITIONS), ",".join(self.conditions)))
     for name in ("block_size", "seeds", "steps", "batch_size", "channels",
                  "num_blocks", "log_every", "checkpoint_every"):
       if getattr(self, name) < 1:
@@ -92,9 +162,10 @@ class Config:
   def run_key(self):
     """The settings a saved run must share to be resumed."""
     key = dataclasses.asdict(self)
-    for name in ("output_dir", "resume", "seeds", "arms", "log_every",
-                 "margin_db"):
+    for name in ("preset", "output_dir", "resume", "seeds", "arms",
+                 "log_every", "margin_db"):
       key.pop(name)
+    key["conditions"] = list(key["conditions"])
     key["result_format"] = RESULT_FORMAT
     return key
 

@@ -12,6 +12,7 @@ import time
 import numpy as np
 
 from sr_example import data
+from sr_example import degradations
 from sr_example import files
 from sr_example import metrics
 from sr_example import network
@@ -34,19 +35,62 @@ class RunResult:
 
 
 class Progress(object):
-  """Prints step, loss, steps/s and the whole comparison's ETA."""
+  """Progress lines (step, loss, steps/s, ETA) and the projected total.
 
-  def __init__(self, total_steps, stream):
-    self.total_steps = total_steps
-    self.done_steps = 0
-    self.start = time.time()
+  Runs reused by --resume cost nothing and are not timed. A trained run's
+  cost is split into its fixed part (graph build, initialisation,
+  evaluation) and its seconds per step, so the ETA of the runs still to
+  train holds whatever mix of reused, resumed and new runs is left.
+  """
+
+  def __init__(self, total_runs, steps_per_run, stream):
+    self.total_runs = total_runs
+    self.steps_per_run = steps_per_run
+    self.finished_runs = 0
     self.stream = stream
+    self.start = time.time()
+    self._fixed = []          # Seconds outside the training loop, per run.
+    self._per_step = []       # Training seconds per step, per run.
+    self._run_start = None
+
+  def reused(self):
+    self.finished_runs += 1
+
+  def run_started(self):
+    self._run_start = time.time()
+
+  def run_finished(self, trained_steps, train_seconds):
+    total = time.time() - self._run_start
+    self.finished_runs += 1
+    if trained_steps:
+      self._fixed.append(max(total - train_seconds, 0.0))
+      self._per_step.append(train_seconds / trained_steps)
+      self.stream.write("Projected total: %s (%d of %d runs done; %s left, "
+                        "about %s per run)\n" % (
+                            _format_seconds(time.time() - self.start
+                                            + self._left(0.0)),
+                            self.finished_runs, self.total_runs,
+                            _format_seconds(self._left(0.0)),
+                            _format_seconds(self._full_run())))
+      self.stream.flush()
+
+  def _full_run(self, rate=None):
+    if self._per_step:
+      return (float(np.mean(self._fixed)) +
+              self.steps_per_run * float(np.mean(self._per_step)))
+    return self.steps_per_run / rate if rate else float("nan")
+
+  def _left(self, current_run_left, rate=None):
+    """Seconds left: the current run's rest plus the runs not started."""
+    not_started = self.total_runs - self.finished_runs - (
+        1 if current_run_left else 0)
+    return current_run_left + not_started * self._full_run(rate)
 
   def line(self, label, step, steps, loss, rate):
-    elapsed = time.time() - self.start
-    overall = self.done_steps / elapsed if elapsed > 0 else 0.0
-    remaining = self.total_steps - self.done_steps
-    eta = remaining / overall if overall > 0 else float("nan")
+    run_left = (steps - step) / rate if rate > 0 else float("nan")
+    if step == steps:
+      run_left = 1e-9  # Evaluation left; counted as part of this run.
+    eta = self._left(run_left, rate)
     self.stream.write("[%s] step %d/%d  loss %.4f  %.1f steps/s  "
                       "ETA %s\n" % (label, step, steps, loss, rate,
                                     _format_seconds(eta)))
@@ -78,7 +122,7 @@ def train_run(config, arm, seed, train, test_sets, run_dir, progress):
     saved, problem = files.read_json(result_path)
     crop_path = os.path.join(run_dir, "crop.npy")
     if saved is not None and os.path.exists(crop_path):
-      progress.done_steps += config.steps
+      progress.reused()
       return RunResult(**saved), np.load(crop_path)
     if problem != "missing":
       progress.stream.write("[%s] result.json %s: evaluating again from the "
@@ -88,17 +132,24 @@ def train_run(config, arm, seed, train, test_sets, run_dir, progress):
   os.makedirs(run_dir, exist_ok=True)
   files.write_atomic(key_path, json.dumps(run_key, indent=1, sort_keys=True))
 
+  progress.run_started()
   model = network.Model(config, arm, seed)
+  ops = (degradations.ImageOps() if config.degradation == "mixed" else None)
   try:
     with model.graph.as_default():
-      return _train_model(model, config, arm, seed, train, test_sets,
-                          run_dir, progress)
+      result, crop = _train_model(model, config, arm, seed, train, test_sets,
+                                  run_dir, progress, ops)
   finally:
     model.close()
+    if ops is not None:
+      ops.close()
+  progress.run_finished(config.steps - result.start_step,
+                        result.train_seconds)
+  return result, crop
 
 
 def _train_model(model, config, arm, seed, train, test_sets, run_dir,
-                 progress):
+                 progress, ops):
   """The training loop, evaluation and run files of one built model."""
   label = "%s seed %d" % (arm, seed)
   model.sess.run(model.init)
@@ -106,7 +157,6 @@ def _train_model(model, config, arm, seed, train, test_sets, run_dir,
   if config.resume and checkpoint:
     model.saver.restore(model.sess, checkpoint)
   step = int(model.sess.run(model.global_step))
-  progress.done_steps += step
   writer = tf.summary.FileWriter(run_dir, graph=model.graph)
   hr_train, lr_train = [t[0] for t in train], [t[1] for t in train]
   loss = float("nan")
@@ -115,12 +165,11 @@ def _train_model(model, config, arm, seed, train, test_sets, run_dir,
   while step < config.steps:
     lr_batch, hr_batch = data.sample_batch(lr_train, hr_train, seed, step,
                                       config.batch_size, config.patch_size,
-                                      config.scale)
+                                      config.scale, ops)
     _, loss, summary = model.sess.run(
         [model.train_op, model.loss, model.summary],
         {model.lr: lr_batch, model.hr: hr_batch, model.training: True})
     step += 1
-    progress.done_steps += 1
     if step % config.log_every == 0 or step == config.steps:
       writer.add_summary(summary, step)
       now = time.time()
@@ -143,11 +192,13 @@ def _train_model(model, config, arm, seed, train, test_sets, run_dir,
     gains[test_set.name] = means[test_set.name] - float(np.mean(bicubic))
     if crop is None:
       crop = center_crop(outputs[0])
+  collapse_sets = collapse_set_names(test_sets)
   trained = step - start_step
   result = RunResult(
       arm=arm, seed=seed, psnr=psnr, mean_psnr=means,
       gain_over_bicubic=gains,
-      collapsed=bool(np.mean(list(gains.values())) < settings.COLLAPSE_GAIN_DB),
+      collapsed=bool(np.mean([gains[n] for n in collapse_sets])
+                     < settings.COLLAPSE_GAIN_DB),
       final_loss=float(loss),
       steps_per_second=(trained / train_seconds if trained else
                         float("nan")),
@@ -164,6 +215,14 @@ def _train_model(model, config, arm, seed, train, test_sets, run_dir,
       os.path.join(run_dir, "result.json"),
       json.dumps(files.json_safe(dataclasses.asdict(result)), indent=1))
   return result, crop
+
+
+def collapse_set_names(test_sets):
+  """The sets whose mean gain over bicubic decides a collapse: the test
+  folders on clean inputs (under every condition when clean is not run)."""
+  tests = [t for t in test_sets if t.kind == "test"]
+  clean = [t.name for t in tests if t.condition == "clean"]
+  return clean or [t.name for t in tests]
 
 
 def center_crop(image, size=96):
