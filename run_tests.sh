@@ -1,25 +1,56 @@
 #!/usr/bin/env bash
-# Runs the whole test suite on every TensorFlow that legacy code runs on,
-# each in its own virtualenv made (once) from nothing:
-#   latest   TF 2.x latest (tensorflow-cpu), Keras 3               .venv
+# Tests what users install, on every TensorFlow that legacy code runs on:
+#   1. builds the sdist and the wheel the standard way (python -m build, an
+#      isolated build), checks them (twine check; scripts/check_dist.py:
+#      the library only, every module, LICENSE, no forced TensorFlow);
+#   2. in each environment, a virtualenv made (once) from nothing, installs
+#      that wheel with its test and examples extras and runs the suite from
+#      a copy outside the source tree, so the installed package is tested:
+#   latest   TF 2.x latest (tensorflow-cpu), Keras 3               .venv-latest
 #   tf215    TF 2.15 on Python 3.11, the last with Keras 2 bundled  .venv-tf215
 #   tfkeras  TF 2.x latest (full wheel) + tf-keras,
 #            TF_USE_LEGACY_KERAS=1 (tf.compat.v1.layers work)       .venv-tfkeras
 #   tf1      TF 1.15.5 on pyenv's Python 3.7 (graph mode)           .venv-tf1
+# The two-worker tests (tests/multi_worker_test.py) run in latest (custom
+# loop) and tfkeras (custom loop and Keras fit), not in tf215 and tf1.
 # TF1_DROPBLOCK_MATRIX picks a subset, e.g. TF1_DROPBLOCK_MATRIX=latest.
 # Extra arguments go to pytest. An environment whose Python is missing is
 # reported and skipped; a failing one fails the run.
 set -euo pipefail
 cd "$(dirname "$0")"
+repo="$PWD"
 
 matrix="${TF1_DROPBLOCK_MATRIX:-latest tf215 tfkeras tf1}"
 pyenv_root="$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")"
 failed=()
 summary=()
 
-run_env() {  # name, python, tf packages, venv, extra env (KEY=VALUE...)
+echo "== Build: sdist and wheel"
+build_venv="$repo/.venv-build"
+if [ ! -x "$build_venv/bin/python" ]; then
+  python3 -m venv "$build_venv"
+fi
+"$build_venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+  build twine
+rm -rf "$repo/dist"
+"$build_venv/bin/python" -m build --outdir "$repo/dist" "$repo" >/dev/null
+"$build_venv/bin/python" -m twine check --strict "$repo"/dist/*
+"$build_venv/bin/python" scripts/check_dist.py "$repo/dist"
+wheel="$(ls "$repo"/dist/*.whl)"
+
+# The suite, outside the source tree: `import tf1_dropblock` can only find
+# the installed wheel.
+suite_root="$(mktemp -d)"
+trap 'rm -rf "$suite_root"' EXIT
+cp -r tests legacy_examples pytest.ini "$suite_root/"
+
+run_env() {  # name, python, tf packages, venv, pytest args..., -- env...
   local name="$1" python="$2" packages="$3" venv="$4"
   shift 4
+  local extra_args=() assignments=()
+  while [ "$#" -gt 0 ] && [ "$1" != "--" ]; do extra_args+=("$1"); shift; done
+  [ "$#" -gt 0 ] && shift
+  assignments=("$@")
   if [ ! -x "$python" ] && ! command -v "$python" >/dev/null 2>&1; then
     echo "== Skipping $name: no interpreter $python (pyenv)."
     summary+=("$name: skipped (no $python)")
@@ -28,10 +59,15 @@ run_env() {  # name, python, tf packages, venv, extra env (KEY=VALUE...)
   local start=$SECONDS
   if (
     export PYTHON="$python" TF_PACKAGE="$packages" TF1_DROPBLOCK_VENV="$venv"
-    for assignment in "$@"; do export "${assignment?}"; done
+    export TF1_DROPBLOCK_WHEEL="$wheel" TF1_DROPBLOCK_TEST_INSTALLED=1
+    for assignment in "${assignments[@]+"${assignments[@]}"}"; do
+      export "${assignment?}"
+    done
     source scripts/ensure_env.sh
-    echo "== Tests [$name] on TensorFlow $(python -c 'import tensorflow as tf; print(tf.__version__)')${TF_USE_LEGACY_KERAS:+ with tf_keras}"
-    python -m pytest tests "${PYTEST_ARGS[@]}"
+    cd "$suite_root"
+    echo "== Tests [$name] on TensorFlow $(python -c 'import tensorflow as tf; print(tf.__version__)')${TF_USE_LEGACY_KERAS:+ with tf_keras}, installed $(basename "$wheel")"
+    python -m pytest tests "${extra_args[@]+"${extra_args[@]}"}" \
+      "${PYTEST_ARGS[@]+"${PYTEST_ARGS[@]}"}"
   ); then
     summary+=("$name: passed in $((SECONDS - start)) s")
   else
@@ -41,21 +77,22 @@ run_env() {  # name, python, tf packages, venv, extra env (KEY=VALUE...)
 }
 
 PYTEST_ARGS=("$@")
+no_multi_worker=(--ignore=tests/multi_worker_test.py)
 for name in $matrix; do
   case "$name" in
     latest)
       run_env latest python3 "${TF_PACKAGE:-tensorflow-cpu}" \
-        "${TF1_DROPBLOCK_VENV:-$PWD/.venv}" ;;
+        "$repo/.venv-latest" ;;
     tf215)
       run_env tf215 "$pyenv_root/versions/3.11.7/bin/python" \
-        "tensorflow-cpu==2.15.1" "$PWD/.venv-tf215" ;;
+        "tensorflow-cpu==2.15.1" "$repo/.venv-tf215" "${no_multi_worker[@]}" ;;
     tfkeras)
       run_env tfkeras "$pyenv_root/versions/3.11.7/bin/python" \
-        "tensorflow tf-keras" "$PWD/.venv-tfkeras" TF_USE_LEGACY_KERAS=1 ;;
+        "tensorflow tf-keras" "$repo/.venv-tfkeras" -- TF_USE_LEGACY_KERAS=1 ;;
     tf1)
       run_env tf1 "$pyenv_root/versions/3.7.16/bin/python" \
         "tensorflow==1.15.5 protobuf<3.21" \
-        "${TF1_DROPBLOCK_VENV_TF1:-$PWD/.venv-tf1}" ;;
+        "${TF1_DROPBLOCK_VENV_TF1:-$repo/.venv-tf1}" "${no_multi_worker[@]}" ;;
     *)
       echo "Unknown environment '$name' in TF1_DROPBLOCK_MATRIX" >&2
       exit 2 ;;

@@ -1,4 +1,4 @@
-"""Test degradations and the training images' held-out strips
+"""Test degradations and the training images' held-out tiles
 (sr_example/degradations.py, sr_example/data.py)."""
 
 from unittest import mock
@@ -114,23 +114,52 @@ class BlurNoiseJpegTest(tf.test.TestCase):
 
 class HoldoutTest(tf.test.TestCase):
 
-  def test_strips_are_disjoint_from_training_and_aligned(self):
-    hr = np.arange(100 * 30 * 3).reshape(100, 30, 3).astype(np.uint8)
-    for scale in (2, 3, 4):
-      cropped = data.modcrop(hr, scale)
-      region, seen, held = data.split_holdout(cropped, scale, 16)
-      height = cropped.shape[0]
-      self.assertEqual(held.shape[0] % scale, 0)
-      self.assertEqual(seen.shape, held.shape)
-      self.assertEqual(region.shape[0] + held.shape[0], height)
-      self.assertAllEqual(seen, region[:seen.shape[0]])
-      self.assertAllEqual(held, cropped[height - held.shape[0]:])
-    # Too small to spare a strip: the whole image trains.
-    small = np.zeros((20, 30, 3), np.uint8)
-    region, seen, held = data.split_holdout(small, 2, 16)
-    self.assertIs(region, small)
-    self.assertIsNone(seen)
-    self.assertIsNone(held)
+  def test_allowed_patches_are_exactly_those_off_the_held_out_tiles(self):
+    scale, patch = 2, 8
+    hr = np.zeros((40, 56, 3), np.uint8)
+    allowed, seen, held = data.holdout_tiles(hr, scale, patch)
+    rows, cols = 5, 7
+    held_cells = [(i, j) for i in range(rows) for j in range(cols)
+                  if (i + 2 * j) % 5 == 0]
+    seen_cells = [(i, j) for i in range(rows) for j in range(cols)
+                  if (i + 2 * j) % 5 == 2]
+    self.assertEqual(len(held), len(held_cells))
+    self.assertEqual(len(seen), len(seen_cells))
+    # Brute force over every LR top-left corner.
+    grid_h, grid_w = 20 - 4 + 1, 28 - 4 + 1
+    expected = []
+    for y in range(grid_h):
+      for x in range(grid_w):
+        top, left = y * scale, x * scale
+        overlaps = any(top < (i + 1) * patch and i * patch < top + patch and
+                       left < (j + 1) * patch and j * patch < left + patch
+                       for i, j in held_cells)
+        if not overlaps:
+          expected.append(y * grid_w + x)
+    self.assertAllEqual(allowed, expected)
+    # Each seen tile is a place a training patch can take.
+    for i, j in seen_cells:
+      self.assertIn((i * patch // scale) * grid_w + j * patch // scale,
+                    set(allowed))
+    # Too few tiles: the whole image trains, no tiles to evaluate.
+    self.assertEqual(data.holdout_tiles(np.zeros((8, 40, 3), np.uint8),
+                                        2, 8), (None, [], []))
+
+  def test_training_patches_never_touch_a_held_out_tile(self):
+    scale, patch = 2, 8
+    hr = np.random.RandomState(0).randint(0, 250, (48, 64, 3)).astype(
+        np.uint8)
+    for i in range(6):
+      for j in range(8):
+        if (i + 2 * j) % 5 == 0:
+          hr[i * patch:(i + 1) * patch, j * patch:(j + 1) * patch] = 255
+    allowed, _, held = data.holdout_tiles(hr, scale, patch)
+    self.assertTrue(all(np.all(tile == 255) for tile in held))
+    lr = hr[::scale, ::scale]
+    for step in range(20):
+      _, hr_batch = data.sample_batch([lr], [hr], 1, step, 16, patch, scale,
+                                      allowed=[allowed])
+      self.assertLess(hr_batch.max(), 250 / 255.0 + 1e-6)
 
   def test_mixed_batches_keep_the_hr_patches_and_depend_on_seed_and_step(
       self):

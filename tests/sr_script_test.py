@@ -64,7 +64,7 @@ class ScriptTest(tf.test.TestCase):
       os.makedirs(folder, exist_ok=True)
       for seed in seeds:
         _sr_testing.write_png(os.path.join(folder, "img%d.png" % seed),
-                   _sr_testing.smooth_image(seed, 40, 44))
+                   _sr_testing.smooth_image(seed, 48, 56))
 
   def _tiny_flags(self, **overrides):
     values = dict(data_dir=self.data_dir, test_dir=self.test_dir, steps=4,
@@ -154,15 +154,15 @@ class ScriptTest(tf.test.TestCase):
                        arms=["none", "dropblock"], seeds=1,
                        output_dir=os.path.join(self.get_temp_dir(), "sets"))
     self.assertEqual([s["name"] for s in result.test_sets],
-                     ["test", "Set5", "train: seen strips",
-                      "train: held-out strips"])
+                     ["test", "Set5", "train: seen tiles",
+                      "train: held-out tiles"])
     self.assertEqual(result.test_sets[1]["published_bicubic"], 33.66)
     self.assertIsNone(result.test_sets[0]["published_bicubic"])
     # A smooth synthetic image is far easier than Set5: the check says so.
     self.assertIn("Warning: bicubic on Set5", log.getvalue())
     for run in result.runs:
-      self.assertEqual(set(run.psnr), {"test", "Set5", "train: seen strips",
-                                       "train: held-out strips"})
+      self.assertEqual(set(run.psnr), {"test", "Set5", "train: seen tiles",
+                                       "train: held-out tiles"})
     self.assertEqual(set(result.paired), set(run.psnr))
     table = report.format_table(result)
     self.assertIn("on test:", table)
@@ -193,7 +193,7 @@ class ScriptTest(tf.test.TestCase):
     with self.assertRaisesRegex(ValueError, "preset must be one of.*'nope'"):
       settings.Config.from_preset("nope")
 
-  def test_conditions_and_training_strips_are_reported_separately(self):
+  def test_conditions_and_training_tiles_are_reported_separately(self):
     log = io.StringIO()
     result = self._run(stream=log, preset="reflash", seeds=1,
                        conditions=["clean", "noise20"],
@@ -202,15 +202,15 @@ class ScriptTest(tf.test.TestCase):
     self.assertEqual(
         [(s["name"], s["kind"], s["condition"]) for s in result.test_sets],
         [("test", "test", "clean"), ("test [noise20]", "test", "noise20"),
-         ("train: seen strips", "seen", "clean"),
-         ("train: held-out strips", "held-out", "clean")])
+         ("train: seen tiles", "seen", "clean"),
+         ("train: held-out tiles", "held-out", "clean")])
     noisy = result.test_sets[1]
     self.assertLess(noisy["bicubic_mean"], result.test_sets[0]["bicubic_mean"])
     self.assertEqual(set(result.paired), {s["name"] for s in result.test_sets})
     self.assertIn("control vs none", result.paired["test [noise20]"])
     self.assertEqual(set(result.gap), set(result.config["arms"]))
     for run in result.runs:
-      self.assertEqual(len(run.psnr["train: seen strips"]), 2)
+      self.assertEqual(len(run.psnr["train: seen tiles"]), 4)
     table = report.format_table(result)
     self.assertIn("on test [noise20]:", table)
     self.assertIn("## Generalisation gap", table)

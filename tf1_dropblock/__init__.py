@@ -6,10 +6,17 @@ eager execution, `tf.function` and XLA. Keras layers live in
 neither is imported here (they import Keras and matplotlib).
 """
 
+# Before anything imports TensorFlow: a clear error if it is missing or out
+# of the supported range.
+from tf1_dropblock import _requirements
+
+_requirements.check_tensorflow()
+
+# pylint: disable=g-import-not-at-top,wrong-import-position
 from tf1_dropblock.dropblock import dropblock
 from tf1_dropblock.schedules import linear_keep_prob
 from tf1_dropblock.spatial_dropout import spatial_dropout
 
-__version__ = "0.1.0"
+__version__ = "0.3.0"
 
 __all__ = ["dropblock", "linear_keep_prob", "spatial_dropout"]

@@ -98,10 +98,10 @@ def run_comparison(config, stream=None):
       if seed == 0:
         crops[arm] = crop
       if result.collapsed:
-        stream.write("[%s seed %d] collapsed: gain over bicubic %.3f dB < "
-                     "%.2f dB; left out of the means.\n"
-                     % (arm, seed, np.mean(list(
-                         result.gain_over_bicubic.values())),
+        stream.write("[%s seed %d] collapsed: mean gain over bicubic on the "
+                     "test sets %.3f dB < %.2f dB; left out of the means.\n"
+                     % (arm, seed, training.collapse_gain(
+                         result.gain_over_bicubic, test_sets),
                         settings.COLLAPSE_GAIN_DB))
   first = test_sets[0].triples[0]
   crops["bicubic"] = training.center_crop(first[2])
@@ -177,12 +177,13 @@ def control_check(paired_on_set):
 
 
 def generalisation_gap(runs, arms, set_info):
-  """Per arm: gain over bicubic on the seen strips of the training images
-  minus the gain on their held-out strips, over the seeds (empty when no
-  image could spare a strip).
+  """Per arm: gain over bicubic on the seen tiles of the training images
+  minus the gain on their held-out tiles, over the seeds (empty when no
+  image was large enough to have tiles; see `data.holdout_tiles`).
 
-  Gains rather than PSNR, so the strips' own difficulty (their bicubic
-  PSNR) cancels; what is left is how much better the network does on
+  Both kinds of tile are spread evenly over the same photos, and gains
+  rather than PSNR cancel what is left of their difference in difficulty
+  (their bicubic PSNR): the gap is how much better the network does on
   pixels it trained on than on unseen pixels of the same photos.
   """
   kinds = {info["kind"]: info["name"] for info in set_info}

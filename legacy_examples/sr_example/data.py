@@ -115,25 +115,61 @@ def modcrop(image, scale):
   return image[:height - height % scale, :width - width % scale]
 
 
-# Each training image's bottom strip (this fraction of its height, a
-# multiple of the scale) is never sampled for training: it is the held-out
-# half of the generalisation gap, the top strip of the same height (always
-# sampled) the seen half.
-HOLDOUT_FRACTION = 0.2
+# The generalisation gap compares tiles of the training images that
+# training never sees with tiles it does. Each image is cut into a grid of
+# square tiles (side: the patch size); tile (i, j) is held out when
+# (i + 2 j) % 5 == 0, a fifth of the tiles spread evenly over the image, and
+# a tile with (i + 2 j) % 5 == 2 is a seen tile of the same count. Training
+# patches never overlap a held-out tile. Seen and held-out tiles come from
+# the same photos in the same proportions, so their difference measures
+# overfitting rather than content.
+HOLDOUT_PERIOD = 5
+HELD_OUT_PHASE, SEEN_PHASE = 0, 2
+# At most this many tiles of each kind per image are evaluated.
+MAX_EVAL_TILES = 12
 
 
-def split_holdout(hr, scale, patch_size):
-  """(training region, seen strip, held-out strip) of a modcropped HR image.
+def holdout_tiles(hr, scale, patch_size):
+  """(allowed, seen, held_out) for one modcropped HR training image.
 
-  The strips are None when the image is too small to spare one (the strip
-  must be at least 4 * scale rows and leave at least max(patch_size, strip)
-  rows for training); the whole image then trains.
+  Returns:
+    allowed: flat indices into the [h - p + 1, w - p + 1] grid of LR
+      top-left corners (h, w the LR size, p = patch_size / scale) of the
+      training patches that avoid every held-out tile; None when the image
+      has fewer than 2 x 3 tiles (it then trains whole and gives no tiles).
+    seen, held_out: lists of HR tiles (patch_size square, uint8), at most
+      `MAX_EVAL_TILES` each, taken evenly from the image's tiles.
   """
-  height = hr.shape[0]
-  strip = int(height * HOLDOUT_FRACTION) // scale * scale
-  if strip < 4 * scale or height - strip < max(patch_size, strip):
-    return hr, None, None
-  return hr[:height - strip], hr[:strip], hr[height - strip:]
+  rows, cols = hr.shape[0] // patch_size, hr.shape[1] // patch_size
+  if rows * cols < 6 or min(rows, cols) < 2:
+    return None, [], []
+  lr_patch = patch_size // scale
+  lr_h, lr_w = hr.shape[0] // scale, hr.shape[1] // scale
+  blocked = np.zeros((lr_h, lr_w), np.int32)
+  kinds = {HELD_OUT_PHASE: [], SEEN_PHASE: []}
+  for i in range(rows):
+    for j in range(cols):
+      phase = (i + 2 * j) % HOLDOUT_PERIOD
+      if phase in kinds:
+        kinds[phase].append((i, j))
+      if phase == HELD_OUT_PHASE:
+        blocked[i * lr_patch:(i + 1) * lr_patch,
+                j * lr_patch:(j + 1) * lr_patch] = 1
+  # A patch at (y, x) overlaps a held-out tile iff its window of `blocked`
+  # sums above 0 (a summed-area table gives every window at once).
+  table = np.pad(blocked.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
+  p = lr_patch
+  window = (table[p:, p:] - table[:-p, p:] - table[p:, :-p] + table[:-p, :-p])
+  allowed = np.flatnonzero(window.ravel() == 0)
+
+  def tiles(cells):
+    picks = np.linspace(0, len(cells) - 1,
+                        min(len(cells), MAX_EVAL_TILES)).round().astype(int)
+    return [hr[cells[k][0] * patch_size:(cells[k][0] + 1) * patch_size,
+               cells[k][1] * patch_size:(cells[k][1] + 1) * patch_size]
+            for k in sorted(set(picks))]
+
+  return allowed, tiles(kinds[SEEN_PHASE]), tiles(kinds[HELD_OUT_PHASE])
 
 
 def degrade(images, scale, bicubic=True, condition="clean", names=None,
@@ -165,7 +201,7 @@ def degrade(images, scale, bicubic=True, condition="clean", names=None,
 
 
 def sample_batch(lr_images, hr_images, seed, step, batch_size, patch_size,
-                 scale, ops=None):
+                 scale, ops=None, allowed=None):
   """The training batch for `step` of run `seed`, the same in every arm.
 
   A batch depends only on (seed, step), so arms with one seed see identical
@@ -173,7 +209,9 @@ def sample_batch(lr_images, hr_images, seed, step, batch_size, patch_size,
   Patches are random crops with random flips and transposes. With `ops` (a
   `degradations.ImageOps`) the LR patches are made from the HR patches by
   mixed degradations drawn per patch (`degradations.degrade_mixed_batch`);
-  without, they are crops of the precomputed bicubic LR images.
+  without, they are crops of the precomputed bicubic LR images. `allowed`
+  (per image: flat indices of the LR top-left corners a patch may take, or
+  None for any) keeps patches off the held-out tiles (`holdout_tiles`).
   """
   rng = np.random.RandomState((seed * 1000003 + step) % (2 ** 32))
   lr_patch = patch_size // scale
@@ -182,8 +220,12 @@ def sample_batch(lr_images, hr_images, seed, step, batch_size, patch_size,
   for i in range(batch_size):
     k = rng.randint(len(hr_images))
     lr, hr = lr_images[k], hr_images[k]
-    y = rng.randint(hr.shape[0] // scale - lr_patch + 1)
-    x = rng.randint(hr.shape[1] // scale - lr_patch + 1)
+    grid_w = hr.shape[1] // scale - lr_patch + 1
+    if allowed is None or allowed[k] is None:
+      y = rng.randint(hr.shape[0] // scale - lr_patch + 1)
+      x = rng.randint(grid_w)
+    else:
+      y, x = divmod(int(allowed[k][rng.randint(len(allowed[k]))]), grid_w)
     lr_crop = lr[y:y + lr_patch, x:x + lr_patch]
     hr_crop = hr[y * scale:(y + lr_patch) * scale,
                  x * scale:(x + lr_patch) * scale]
@@ -202,11 +244,11 @@ def sample_batch(lr_images, hr_images, seed, step, batch_size, patch_size,
 @dataclasses.dataclass
 class TestSet:
   """Images evaluated and reported together: one folder under one condition,
-  or the seen / held-out strips of the training images.
+  or the seen / held-out tiles of the training images.
 
   `name` is the report's key: the folder's name for clean inputs, with the
-  condition in brackets otherwise ("Set5 [blur2]"); "train: seen strips"
-  and "train: held-out strips" for the gap.
+  condition in brackets otherwise ("Set5 [blur2]"); "train: seen tiles"
+  and "train: held-out tiles" for the gap.
   """
   name: str
   image_names: list
@@ -230,11 +272,19 @@ def _set_names(folders):
           for name, folder in zip(names, folders)]
 
 
+@dataclasses.dataclass
+class TrainImage:
+  """One training image: HR, its bicubic LR, and where patches may go."""
+  name: str
+  hr: np.ndarray = dataclasses.field(repr=False)
+  lr: np.ndarray = dataclasses.field(repr=False)
+  allowed: np.ndarray = dataclasses.field(default=None, repr=False)
+
+
 def load_data(config):
-  """(train, eval sets): (HR, LR) uint8 pairs of the training regions, and
-  `TestSet`s: every test folder under every condition of the config, then
-  the seen and held-out strips of the training images (clean) when any
-  image could spare a strip.
+  """(train, eval sets): `TrainImage`s and `TestSet`s: every test folder
+  under every condition of the config, then the seen and held-out tiles of
+  the training images (clean) when any image is large enough to have them.
 
   Raises:
     DataError: For missing, unreadable or too small images.
@@ -262,17 +312,17 @@ def load_data(config):
             % (name, image.shape[0], image.shape[1], config.scale))
   ops = degradations.ImageOps()
   try:
-    regions, seen, held_out = [], [], []
-    for name, image in train_images:
-      region, seen_strip, held_strip = split_holdout(
-          modcrop(image, config.scale), config.scale, config.patch_size)
-      regions.append((name, region))
-      if held_strip is not None:
-        seen.append((name, seen_strip))
-        held_out.append((name, held_strip))
-    train = [(hr, lr) for hr, lr, _ in degrade(
-        [image for _, image in regions], config.scale, bicubic=False,
-        names=[name for name, _ in regions], ops=ops)]
+    train, tiles = [], {SEEN: [], HELD_OUT: []}
+    for (name, image), (hr, lr, _) in zip(train_images, degrade(
+        [image for _, image in train_images], config.scale, bicubic=False,
+        names=[name for name, _ in train_images], ops=ops)):
+      allowed, seen, held_out = holdout_tiles(hr, config.scale,
+                                              config.patch_size)
+      train.append(TrainImage(name, hr, lr, allowed))
+      tiles[SEEN] += [("%s tile %d" % (name, k), t)
+                      for k, t in enumerate(seen)]
+      tiles[HELD_OUT] += [("%s tile %d" % (name, k), t)
+                          for k, t in enumerate(held_out)]
     eval_sets = []
     for condition in config.conditions:
       for set_name, images in named:
@@ -282,12 +332,12 @@ def load_data(config):
                     condition=condition, names=[n for n, _ in images],
                     ops=ops),
             source=set_name, condition=condition))
-    for kind, strips in ((SEEN, seen), (HELD_OUT, held_out)):
-      if strips:
+    for kind in (SEEN, HELD_OUT):
+      if tiles[kind]:
         eval_sets.append(TestSet(
-            "train: %s strips" % kind, [n for n, _ in strips],
-            degrade([s for _, s in strips], config.scale,
-                    names=[n for n, _ in strips], ops=ops),
+            "train: %s tiles" % kind, [n for n, _ in tiles[kind]],
+            degrade([t for _, t in tiles[kind]], config.scale,
+                    names=[n for n, _ in tiles[kind]], ops=ops),
             source="train", kind=kind))
     return train, eval_sets
   finally:

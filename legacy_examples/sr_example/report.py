@@ -88,7 +88,7 @@ def summary_lines(result):
   if none_gap and none_gap["n"]:
     gap = none_gap["gap"]
     text = ("- Generalisation gap of `none` (gain over bicubic on seen "
-            "minus held-out strips of the training images): %s dB (± %s)."
+            "minus held-out tiles of the training images): %s dB (± %s)."
             % (_fmt(gap, "%+.3f"), _fmt(none_gap["gap_ci_half_width"])))
     if not gap > margin:
       text += (" **Too small for a regulariser to help**: it is below the "
@@ -101,7 +101,7 @@ def summary_lines(result):
     lines.append(text)
   elif not result.gap:
     lines.append("- No generalisation gap: no training image was large "
-                 "enough to spare a held-out strip.")
+                 "enough for held-out tiles (2 x 3 tiles of --patch_size).")
   if tests:
     first = tests[0]
     for label, p in result.paired[first].items():
@@ -120,8 +120,9 @@ def _set_table(result, info):
   name = info["name"]
   margin = cfg["margin_db"]
   what = {"test": "%d held-out images" % len(info["images"]),
-          "seen": "seen strips of %d training images" % len(info["images"]),
-          "held-out": "held-out strips of %d training images"
+          "seen": "%d seen tiles of the training images"
+                  % len(info["images"]),
+          "held-out": "%d held-out tiles of the training images"
                       % len(info["images"])}[info["kind"]]
   lines = [
       "## SR x%d on %s: PSNR (Y, shave %d) on %s, %d seed(s), %d steps"
@@ -166,8 +167,8 @@ def _gap_table(result):
     return []
   tests = [i["name"] for i in result.test_sets if i["kind"] == "test"]
   lines = ["## Generalisation gap: gain over bicubic (dB) on the training "
-           "images' seen and held-out strips, beside the test sets", "",
-           "| arm | seen strips | held-out strips | gap (seen − held-out) "
+           "images' seen and held-out tiles, beside the test sets", "",
+           "| arm | seen tiles | held-out tiles | gap (seen − held-out) "
            "| %s |" % " | ".join(tests),
            "|---|---|---|---|%s" % ("---|" * len(tests))]
   for arm, g in result.gap.items():

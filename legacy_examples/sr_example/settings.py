@@ -59,14 +59,14 @@ PRESETS = {
 DEFAULT_PRESET = "blog"
 
 
-# A run whose mean gain over bicubic (clean inputs) is below this has
-# collapsed to (about) its bicubic input; it is reported and left out of the
-# means.
+# A run whose mean gain over bicubic (over the test sets, every condition)
+# is below this has collapsed to (about) its bicubic input; it is reported
+# and left out of the means.
 COLLAPSE_GAIN_DB = 0.05
 
 
 # Bumped when a run's result.json changes shape, so --resume never mixes.
-RESULT_FORMAT = 3
+RESULT_FORMAT = 4
 
 
 class DataError(ValueError):
