@@ -42,7 +42,7 @@ wheel="$(ls "$repo"/dist/*.whl)"
 # the installed wheel.
 suite_root="$(mktemp -d)"
 trap 'rm -rf "$suite_root"' EXIT
-cp -r tests legacy_examples pytest.ini "$suite_root/"
+cp -r tests legacy_examples benchmarks pytest.ini "$suite_root/"
 
 run_env() {  # name, python, tf packages, venv, pytest args..., -- env...
   local name="$1" python="$2" packages="$3" venv="$4"
