@@ -57,13 +57,19 @@ MODES = ("feed", "graph", "function", "xla", "eager")
 CALLS = ("dropblock_b1", "dropblock_b3", "dropblock_b7", "spatial_dropout",
          "tf.nn.dropout")
 
-flags.DEFINE_string("shape", "8x32x32x64", "NxHxWxC input (given in NHWC).")
-flags.DEFINE_list("modes", list(MODES), "Any of: %s." % ", ".join(MODES))
-flags.DEFINE_list("data_formats", ["NHWC", "NCHW"], "NHWC and/or NCHW.")
-flags.DEFINE_list("calls", list(CALLS), "Any of: %s." % ", ".join(CALLS))
-flags.DEFINE_float("keep_prob", 0.9, "keep_prob of every call.")
-flags.DEFINE_string("json", "", "If set, also write the report as JSON.")
-flags.DEFINE_bool("per_op", True, "Print the per-op-type table.")
+
+
+def _define_flags():
+  """The command line's flags; defined only when run as a script, so that
+  importing this module (tests/devices_test.py) adds no global flags."""
+  flags.DEFINE_string("shape", "8x32x32x64", "NxHxWxC input (given in NHWC).")
+  flags.DEFINE_list("modes", list(MODES), "Any of: %s." % ", ".join(MODES))
+  flags.DEFINE_list("data_formats", ["NHWC", "NCHW"], "NHWC and/or NCHW.")
+  flags.DEFINE_list("calls", list(CALLS), "Any of: %s." % ", ".join(CALLS))
+  flags.DEFINE_float("keep_prob", 0.9, "keep_prob of every call.")
+  flags.DEFINE_string("json", "", "If set, also write the report as JSON.")
+  flags.DEFINE_bool("per_op", True, "Print the per-op-type table.")
+
 
 # Ops that are bookkeeping, not kernels.
 _NOT_KERNELS = {"Placeholder", "PlaceholderWithDefault", "Const", "NoOp",
@@ -403,4 +409,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+  _define_flags()
   app.run(main)
