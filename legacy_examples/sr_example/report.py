@@ -263,7 +263,7 @@ def save_figure(result, target):
   ax.set_ylabel("paired Δ PSNR, Y (dB)")
   ax.set_title("x%d on %s: change per seed (%d seeds, %d steps)"
                % (result.config["scale"], set_name, result.config["seeds"],
-                  result.config["steps"]), fontsize=10)
+                  result.config["steps"]), fontsize=10, pad=18)
   ax.legend(loc="lower right", fontsize=8)
   for i, name in enumerate(panels):
     crop_ax = fig.add_subplot(grid[1, i])
