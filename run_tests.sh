@@ -31,7 +31,7 @@ if [ ! -x "$build_venv/bin/python" ]; then
   python3 -m venv "$build_venv"
 fi
 "$build_venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-  build twine
+  build twine 2>&1 | { grep -v "^WARNING: Location '" || true; }
 rm -rf "$repo/dist"
 "$build_venv/bin/python" -m build --outdir "$repo/dist" "$repo" >/dev/null
 "$build_venv/bin/python" -m twine check --strict "$repo"/dist/*

@@ -14,7 +14,14 @@ venv="${TF1_DROPBLOCK_VENV:-$repo_root/.venv}"
 python="${PYTHON:-python3}"
 tf_package="${TF_PACKAGE:-tensorflow-cpu}"
 wheel="${TF1_DROPBLOCK_WHEEL:-}"
-pip_install=(python -m pip install --quiet --disable-pip-version-check)
+pip_install=(pip_filtered python -m pip install --quiet
+             --disable-pip-version-check)
+# pip warns about every find-links folder of this machine's pip config that
+# does not exist; those lines bury real errors in the log.
+# With pipefail the status is pip's.
+pip_filtered() {
+  "$@" 2>&1 | { grep -v "^WARNING: Location '" || true; }
+}
 
 if [ ! -x "$venv/bin/python" ]; then
   echo "Creating virtualenv $venv from $("$python" --version 2>&1)"
