@@ -44,7 +44,7 @@ PRESETS = {
     "blog": dict(
         arms=("none", "dropout", "dropblock", "spatial_dropout", "control"),
         placement="all", keep_prob=0.8, block_size=3, scale=2,
-        degradation="bicubic", conditions=("clean",), steps=200, seeds=4),
+        degradation="bicubic", conditions=("clean",), steps=160, seeds=4),
     # Kong et al., "Reflash Dropout in Image Super-Resolution" (CVPR 2022):
     # one channel-dropout layer before the last convolution (p = 0.5, the
     # paper's rate for its larger model), training on mixed degradations,
@@ -52,7 +52,7 @@ PRESETS = {
     "reflash": dict(
         arms=("none", "spatial_dropout", "dropblock", "control"),
         placement="last", keep_prob=0.5, block_size=3, scale=2,
-        degradation="mixed", conditions=CONDITIONS, steps=200, seeds=4),
+        degradation="mixed", conditions=CONDITIONS, steps=160, seeds=4),
 }
 
 
@@ -91,7 +91,7 @@ class Config:
   degradation: str = "bicubic"
   conditions: tuple = ("clean",)
   seeds: int = 4
-  steps: int = 200
+  steps: int = 160
   batch_size: int = 16
   patch_size: int = 48
   channels: int = 32
