@@ -30,21 +30,26 @@ class SeedingTest(tf.test.TestCase):
                            weights["none"]["sr_net/head/kernel"])
 
 
+def _outputs(config, arm, keep_prob, lr):
+  """{training: [two SR outputs]} of a freshly built network."""
+  with tf.Graph().as_default():
+    tf.set_random_seed(1)
+    lr_t = tf.placeholder(tf.float32, [None, None, None, 3])
+    training = tf.placeholder(tf.bool, [])
+    sr = network.build_network(lr_t, training, keep_prob, config, arm,
+                               seed=0)
+    with tf.Session() as sess:
+      sess.run(tf.global_variables_initializer())
+      return {t: [sess.run(sr, {lr_t: lr, training: t}) for _ in range(2)]
+              for t in (False, True)}
+
+
 class DropoutArmTest(tf.test.TestCase):
 
   def test_drops_only_when_training(self):
     config = settings.Config(channels=8, num_blocks=1, placement="last")
     lr = np.random.RandomState(0).uniform(size=(2, 12, 12, 3))
-    with tf.Graph().as_default():
-      tf.set_random_seed(1)
-      lr_t = tf.placeholder(tf.float32, [None, None, None, 3])
-      training = tf.placeholder(tf.bool, [])
-      sr = network.build_network(lr_t, training, 0.5, config, "dropout",
-                                seed=0)
-      with tf.Session() as sess:
-        sess.run(tf.global_variables_initializer())
-        runs = {t: [sess.run(sr, {lr_t: lr, training: t}) for _ in range(2)]
-                for t in (False, True)}
+    runs = _outputs(config, "dropout", 0.5, lr)
     self.assertAllEqual(runs[False][0], runs[False][1])
     self.assertNotAllClose(runs[True][0], runs[True][1])
     self.assertNotAllClose(runs[True][0], runs[False][0])
@@ -62,16 +67,8 @@ class DropoutArmTest(tf.test.TestCase):
       return real_dropout(x, rate=rate, **kwargs)
 
     lr = np.random.RandomState(0).uniform(size=(1, 8, 8, 3))
-    with tf.Graph().as_default(), mock.patch.object(
-        tf.nn, "dropout", recording_dropout):
-      lr_t = tf.placeholder(tf.float32, [None, None, None, 3])
-      training = tf.placeholder(tf.bool, [])
-      sr = network.build_network(lr_t, training, 1.0, config, "control",
-                                 seed=0)
-      with tf.Session() as sess:
-        sess.run(tf.global_variables_initializer())
-        out = {t: [sess.run(sr, {lr_t: lr, training: t}) for _ in range(2)]
-               for t in (False, True)}
+    with mock.patch.object(tf.nn, "dropout", recording_dropout):
+      out = _outputs(config, "control", 1.0, lr)
     self.assertEqual(rates, [1.0 - settings.CONTROL_KEEP_PROB] * 3)
     self.assertAllEqual(out[False][0], out[False][1])
     self.assertNotAllClose(out[True][0], out[True][1])
