@@ -118,8 +118,7 @@ def _user_path(path):
 
 
 # Flags a preset sets; the others keep their flag defaults.
-_PRESET_FLAGS = ("arms", "placement", "keep_prob", "block_size", "scale",
-                 "degradation", "conditions", "steps", "seeds")
+_PRESET_FLAGS = sorted(set().union(*settings.PRESETS.values()))
 
 
 def config_from_flags():
