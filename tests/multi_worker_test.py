@@ -11,7 +11,8 @@ what it saw to a file; the parent compares them:
   across workers;
 - a Keras `fit` with `DropBlock2D` where the Keras in use supports
   multi-worker `fit` (Keras 2: TF <= 2.15's tf.keras or tf_keras); Keras 3's
-  `fit` fails under this strategy with its own `Dropout` too, so it is
+  `fit` fails under this strategy in its own input handling, before any
+  layer runs ("... PerReplica ... to a Tensor" on TF 2.21), so it is
   skipped there with the reason (use a custom loop, as above).
 """
 
@@ -104,7 +105,9 @@ def _keras_fit_supported():
   """(supported, reason): multi-worker `fit` needs Keras 2."""
   if compat.is_keras3():
     return False, ("Keras 3's fit fails under MultiWorkerMirroredStrategy "
-                   "with its own Dropout too; use a custom training loop")
+                   "in its own input handling (a PerReplica batch it cannot "
+                   "convert), whatever the layers; use a custom training "
+                   "loop")
   return True, ""
 
 
