@@ -11,8 +11,12 @@
 #   tfkeras  TF 2.x latest (full wheel) + tf-keras,
 #            TF_USE_LEGACY_KERAS=1 (tf.compat.v1.layers work)       .venv-tfkeras
 #   tf1      TF 1.15.5 on pyenv's Python 3.7 (graph mode)           .venv-tf1
-# The two-worker tests (tests/multi_worker_test.py) run in latest (custom
-# loop) and tfkeras (custom loop and Keras fit), not in tf215 and tf1.
+# Tests that the four environments would only repeat run where they differ,
+# to keep CI short: the two-worker tests (tests/multi_worker_test.py) in
+# latest (custom loop) and tfkeras (custom loop and Keras fit); the SR
+# example's tests (tests/sr_*, no Keras in them) in latest and tf1 (TF 2.x
+# and 1.15); the device report (tests/devices_test.py) wherever the kernel
+# registry differs (latest, tfkeras with GPU kernels, tf1).
 # TF1_DROPBLOCK_MATRIX picks a subset, e.g. TF1_DROPBLOCK_MATRIX=latest.
 # Extra arguments go to pytest. An environment whose Python is missing is
 # reported and skipped; a failing one fails the run.
@@ -78,6 +82,7 @@ run_env() {  # name, python, tf packages, venv, pytest args..., -- env...
 
 PYTEST_ARGS=("$@")
 no_multi_worker=(--ignore=tests/multi_worker_test.py)
+no_sr=(--ignore-glob=tests/sr_*_test.py)
 for name in $matrix; do
   case "$name" in
     latest)
@@ -85,10 +90,12 @@ for name in $matrix; do
         "$repo/.venv-latest" ;;
     tf215)
       run_env tf215 "$pyenv_root/versions/3.11.7/bin/python" \
-        "tensorflow-cpu==2.15.1" "$repo/.venv-tf215" "${no_multi_worker[@]}" ;;
+        "tensorflow-cpu==2.15.1" "$repo/.venv-tf215" "${no_multi_worker[@]}" \
+        "${no_sr[@]}" --ignore=tests/devices_test.py ;;
     tfkeras)
       run_env tfkeras "$pyenv_root/versions/3.11.7/bin/python" \
-        "tensorflow tf-keras" "$repo/.venv-tfkeras" -- TF_USE_LEGACY_KERAS=1 ;;
+        "tensorflow tf-keras" "$repo/.venv-tfkeras" "${no_sr[@]}" -- \
+        TF_USE_LEGACY_KERAS=1 ;;
     tf1)
       run_env tf1 "$pyenv_root/versions/3.7.16/bin/python" \
         "tensorflow==1.15.5 protobuf<3.21" \
