@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Tests what users install, on every TensorFlow that legacy code runs on:
 #   1. builds the sdist and the wheel the standard way (python -m build, an
-#      isolated build), checks them (twine check; scripts/check_dist.py:
+#      isolated build), checks them (twine check; scripts/check_package.py:
 #      the library only, every module, LICENSE, no forced TensorFlow);
 #   2. in each environment, a virtualenv made (once) from nothing, installs
 #      that wheel with its test and examples extras and runs the suite from
@@ -39,7 +39,7 @@ fi
 rm -rf "$repo/dist"
 "$build_venv/bin/python" -m build --outdir "$repo/dist" "$repo" >/dev/null
 "$build_venv/bin/python" -m twine check --strict "$repo"/dist/*
-"$build_venv/bin/python" scripts/check_dist.py "$repo/dist"
+"$build_venv/bin/python" scripts/check_package.py "$repo/dist"
 wheel="$(ls "$repo"/dist/*.whl)"
 
 # The suite, outside the source tree: `import tf1_dropblock` can only find

@@ -1,6 +1,6 @@
 """Checks a built sdist and wheel hold what users should get, and no more.
 
-    python scripts/check_dist.py dist/
+    python scripts/check_package.py dist/
 
 The wheel: the library's modules (every one in the source tree) and its
 metadata with LICENSE; no tests, benchmarks, examples or docs; no
@@ -62,6 +62,6 @@ def check(dist):
 if __name__ == "__main__":
   found = check(sys.argv[1] if len(sys.argv) > 1 else "dist")
   for problem in found:
-    print("check_dist: " + problem, file=sys.stderr)
-  print("check_dist: %s" % ("FAILED" if found else "wheel and sdist OK"))
+    print("check_package: " + problem, file=sys.stderr)
+  print("check_package: %s" % ("FAILED" if found else "wheel and sdist OK"))
   sys.exit(1 if found else 0)
