@@ -51,4 +51,4 @@ def keep_mask_from_seed_positions(flat, block_size, shape, data_format):
   """
   dims = tf.unstack(tf.cast(shape, tf.int64), num=len(data_format))
   geometry = _blocks.BlockGeometry(dims, data_format, tuple(block_size))
-  return -geometry.block_map(flat, tf.float32)
+  return geometry.block_map(flat, tf.float32)

@@ -84,7 +84,11 @@ def with_gradient(mode, op):
 
 
 # Graph-size budgets per call (ops in the graph plus its function library).
-MAX_OPS_PYTHON_TRAINING = 100
+# The first call of a DropBlock configuration with Python values builds 109
+# ops since the sampler's prefix sums became a matrix product (98 before:
+# +10 ops once per configuration, for 10-20 % less time on every step at
+# high seed counts; docs/performance.md).
+MAX_OPS_PYTHON_TRAINING = 112
 MAX_OPS_TENSOR_TRAINING = 150
 
 # (label, static shape of x): unknown, partly known and static shapes.

@@ -147,12 +147,12 @@ class SparseSeedSamplerTest(parameterized.TestCase, tf.test.TestCase):
     # The draw count exceeds the region's seed count with overwhelming
     # probability (module docstring); here at several means it must be at
     # least the mean plus 10 sd of Binomial(n, gamma).
-    from tf1_dropblock._seeds import max_draws  # pylint: disable=g-import-not-at-top
+    from tf1_dropblock import _seeds  # pylint: disable=g-import-not-at-top
     for cells, gamma in ((10, 0.5), (10 ** 4, 1e-3), (10 ** 7, 0.01),
                          (10 ** 6, 0.9)):
       mean = cells * gamma
       self.assertGreaterEqual(
-          max_draws(float(mean)),
+          _seeds.draw_rows(float(mean)) * _seeds._ROW,
           mean + 10 * np.sqrt(mean * (1 - gamma)) + 32)
 
 

@@ -20,15 +20,41 @@ static sizes, has its own forms in `dropblock`.
 
 import math
 
+import numpy as np
+
 from tf1_dropblock import _shapes
 from tf1_dropblock.compat import tf
 
 
-def max_draws(mean):
-  """The number of gaps drawn for a mean seed count `mean`."""
+# Gaps are drawn and summed in rows of this many: a matrix product sums
+# within rows (vectorised), a scan of the row totals between them. TF's
+# `Cumsum` is a serial scan, ~7 ns per element on our CPUs; at keep_prob
+# 0.5 with blocks of 2 it was the sampler's costliest op, and the product
+# and the short scan take about a third of its time (docs/performance.md).
+# The sums are of integers below 2^53, exact in float64 in any order: the
+# positions are the same as a scan's.
+_ROW = 16
+
+
+def draw_rows(mean):
+  """The number of rows of `_ROW` gaps drawn for a mean seed count
+  `mean`: at least mean + 10 sqrt(mean) + 32 gaps."""
   if isinstance(mean, float):
-    return int(math.ceil(mean + 10.0 * math.sqrt(mean) + 32.0))
-  return tf.cast(tf.math.ceil(mean + 10.0 * tf.sqrt(mean) + 32.0), tf.int32)
+    return int(math.ceil((mean + 10.0 * math.sqrt(mean) + 32.0) / _ROW))
+  return tf.cast(tf.math.ceil(
+      mean * (1.0 / _ROW) + (10.0 / _ROW) * tf.sqrt(mean) + 32.0 / _ROW),
+                 tf.int32)
+
+
+def _prefix_sums(rows):
+  """Inclusive prefix sums of float64 `rows` ([R, _ROW]) in row-major
+  order, as an [R, _ROW] tensor; exact where the sums are integers below
+  2^53."""
+  within = tf.matmul(rows, tf.constant(np.triu(np.ones([_ROW, _ROW])),
+                                       tf.float64))
+  before = tf.cumsum(tf.reduce_sum(rows, axis=1, keepdims=True), axis=0,
+                     exclusive=True)
+  return within + before
 
 
 def sparse_seed_positions(num_cells, gamma, key):
@@ -49,9 +75,9 @@ def sparse_seed_positions(num_cells, gamma, key):
     cells = float(num_cells)
   else:
     cells = tf.cast(num_cells, tf.float64)
-  draws = max_draws(cells * gamma)
+  rows = draw_rows(cells * gamma)
   uniform = tf.raw_ops.StatelessRandomUniform(
-      shape=tf.stack([draws]) if tf.is_tensor(draws) else [draws],
+      shape=tf.stack([rows, _ROW]) if tf.is_tensor(rows) else [rows, _ROW],
       seed=key, dtype=tf.float64, name="gap_noise")
   # u is a multiple of 2^-52, so 1 - u is exact, in (0, 1] (and `Log` is
   # vectorised where `Log1p` is not: half the time on TF 1.15).
@@ -60,10 +86,11 @@ def sparse_seed_positions(num_cells, gamma, key):
     log_keep *= 1.0 / math.log1p(-static_gamma)
   else:
     log_keep /= tf.math.log1p(-gamma)
-  positions = tf.cumsum(tf.floor(log_keep) + 1.0) - 1.0
+  positions = tf.reshape(_prefix_sums(tf.floor(log_keep) + 1.0) - 1.0, [-1])
   # Positions increase, so those inside the region are counted by a binary
   # search. With gamma == 0 (a tensor keep_prob of 1) they are all
-  # infinite or NaN, which compare False: no seeds.
+  # infinite or NaN (inf * 0 in the product), which compare False: no
+  # seeds.
   inside = tf.raw_ops.LowerBound(
       sorted_inputs=tf.reshape(positions, [1, -1]),
       values=(tf.constant([[cells]], tf.float64) if isinstance(cells, float)

@@ -136,10 +136,10 @@ def _multiplier(dims, keep_prob, scale, key, data_format, block_size,
   # Bernoulli(gamma) seeds in that region, drawn sparsely.
   positions = _seeds.sparse_seed_positions(
       geometry.num_valid_cells, geometry.gamma(keep_prob), key)
-  # Seeds expanded into blocks: a -1 (kept) / 0 (dropped) mask.
-  neg_keep = geometry.block_map(positions, keep_prob.dtype)
+  # Seeds expanded into blocks: a 1 (kept) / 0 (dropped) mask.
+  keep = geometry.block_map(positions, keep_prob.dtype)
   # Normalised by count / count_ones.
-  return _normalised(neg_keep, dims, scale, normalize, geometry.num_units)
+  return _normalised(keep, dims, scale, normalize, geometry.num_units)
 
 
 # Block 1 at a rate above this draws one uniform per unit instead of sparse
@@ -180,7 +180,7 @@ def _dense_unit_multiplier(dims, keep_prob, scale, key, normalize):
   uniform = tf.raw_ops.StatelessRandomUniform(
       shape=_shapes.as_shape(dims), seed=key, dtype=dtype, name="unit_noise")
   keep = tf.cast(uniform >= 1.0 - keep_prob, dtype)
-  return _normalised(keep, dims, scale, normalize, kept_value=1.0)
+  return _normalised(keep, dims, scale, normalize)
 
 
 def _sparse_unit_multiplier(dims, keep_prob, scale, key, normalize):
@@ -200,11 +200,12 @@ def _sparse_unit_multiplier(dims, keep_prob, scale, key, normalize):
   shape = _shapes.as_shape(dims) if dims.shape is None else dims.shape
   if normalize == "example":
     # Per-example counts need the map itself: write it, then normalise.
-    neg_keep = tf.raw_ops.SparseToDense(
+    keep = tf.raw_ops.SparseToDense(
         sparse_indices=positions, output_shape=_shapes.as_shape([num_units]),
-        sparse_values=tf.zeros([], dtype), default_value=-tf.ones([], dtype),
-        validate_indices=False)
-    return _normalised(tf.reshape(neg_keep, shape), dims, scale, normalize)
+        sparse_values=tf.constant(0, tf.uint8),
+        default_value=tf.constant(1, tf.uint8), validate_indices=False)
+    return _normalised(tf.cast(tf.reshape(keep, shape), dtype), dims, scale,
+                       normalize)
   static_scale = compat.get_static_value(scale)
   if static_scale is not None and not bool(static_scale):
     kept_value = tf.ones([], dtype)
@@ -222,21 +223,17 @@ def _sparse_unit_multiplier(dims, keep_prob, scale, key, normalize):
   return tf.reshape(multiplier, shape)
 
 
-def _normalised(mask, dims, scale, normalize="batch", num_units=None,
-                kept_value=-1.0):
-  """The multiplier from a mask of shape `dims`: `kept_value` (-1 or 1) at
-  kept units, 0 at dropped ones.
+def _normalised(mask, dims, scale, normalize="batch", num_units=None):
+  """The multiplier from a keep mask of shape `dims` (1 kept, 0 dropped).
 
-  Algorithm 1 rescales by count / count_ones. The sum of the mask is
-  count_ones times `kept_value`, so `mask * (count / sum)` is the scaled
-  keep mask in one multiply (a -1 map is what the block writer produces);
-  divide_no_nan makes an all-dropped tensor (or example) come out as zeros
-  instead of NaN. With `normalize="example"` count and sum are taken per
-  example. `num_units`: the product of `dims`, if known.
+  Algorithm 1 rescales by count / count_ones; divide_no_nan makes an
+  all-dropped tensor (or example) come out as zeros instead of NaN. With
+  `normalize="example"` count and count_ones are taken per example.
+  `num_units`: the product of `dims`, if known.
   """
   static_scale = compat.get_static_value(scale)
   if static_scale is not None and not bool(static_scale):
-    return mask if kept_value == 1.0 else -mask
+    return mask
   if normalize == "example":
     num_units = _shapes.product(dims[1:])
     kept_sum = tf.reduce_sum(mask, axis=list(range(1, len(dims))),
@@ -251,6 +248,5 @@ def _normalised(mask, dims, scale, normalize="batch", num_units=None,
     count = tf.cast(num_units, mask.dtype)
   factor = tf.math.divide_no_nan(count, kept_sum)
   if static_scale is None:
-    ones = tf.ones_like(factor)
-    factor = tf.where(scale, factor, ones if kept_value == 1.0 else -ones)
+    factor = tf.where(scale, factor, tf.ones_like(factor))
   return mask * factor
