@@ -303,6 +303,7 @@ def configuration(mode, call, shape, data_format, keep_prob):
           function, shape)
   else:  # eager: the library's cached concrete function plus its key draw.
     _masking._EAGER_FUNCTIONS.clear()  # pylint: disable=protected-access
+    _masking._SPECIALISED_COUNT.clear()  # pylint: disable=protected-access
     x = tf2.ones(shape)
     with tf2.GradientTape() as tape:
       tape.watch(x)

@@ -509,3 +509,43 @@ class DropBlockTest(parameterized.TestCase, tf.test.TestCase):
 
 if __name__ == "__main__":
   tf.test.main()
+
+
+class EagerSpecialisationTest(tf.test.TestCase):
+  """Eager calls run a function traced for their shape (shape arithmetic
+  folded to constants) for the first shapes of a configuration, then one
+  function for every further shape; the masks are right either way."""
+
+  def test_specialised_then_shared_functions(self):
+    if not tf.executing_eagerly():
+      self.skipTest("Eager execution only (TensorFlow 2.x).")
+    from tf1_dropblock import _masking  # pylint: disable=g-import-not-at-top
+    _masking._EAGER_FUNCTIONS.clear()  # pylint: disable=protected-access
+    _masking._SPECIALISED_COUNT.clear()  # pylint: disable=protected-access
+    limit = _masking._SPECIALISED_SHAPES  # pylint: disable=protected-access
+    keep_prob, block = 0.7, 3
+    for extra in range(limit + 3):
+      shape = (2, 9 + extra, 8, 16)
+      y = dropblock(tf.ones(shape), keep_prob, block, training=True).numpy()
+      self.assertEqual(y.shape, shape)
+      kept = y != 0
+      # Scaled by count / count_ones: the kept units sum to the count.
+      self.assertAllClose(y.sum(), float(np.prod(shape)), rtol=1e-5)
+      # Every dropped unit lies in a dropped 3x3 block: eroding the
+      # dropped set with the block leaves each dropped unit covered.
+      dropped = ~kept
+      covered = np.zeros_like(dropped)
+      for i in range(shape[1] - block + 1):
+        for j in range(shape[2] - block + 1):
+          full = dropped[:, i:i + block, j:j + block, :].all(axis=(1, 2))
+          covered[:, i:i + block, j:j + block, :] |= full[:, None, None, :]
+      self.assertAllEqual(covered, dropped)
+    functions = _masking._EAGER_FUNCTIONS  # pylint: disable=protected-access
+    self.assertLen(functions, limit + 1)
+    specialised = [f for key, f in functions.items() if len(key) > 6]
+    shared = [f for key, f in functions.items() if len(key) == 6]
+    self.assertLen(shared, 1)
+    # Shapes and gamma are constants in a specialised function: far fewer
+    # ops than in the one that computes them from the shape at run time.
+    ops = lambda f: len(f.graph.get_operations())
+    self.assertLess(max(ops(f) for f in specialised), ops(shared[0]) - 20)

@@ -96,6 +96,7 @@ def apply_random_mask(x, keep_prob, training, scale, data_format, seed, name,
   """
   data_format = _checks.check_data_format(data_format, ranks)
   keep_prob = _checks.check_keep_prob(keep_prob)
+  python_keep_prob = keep_prob if isinstance(keep_prob, float) else None
   training = _checks.check_bool_arg(training, "training", allow_none=True)
   scale = _checks.check_bool_arg(scale, "scale")
   seed = _checks.check_seed(seed)
@@ -142,7 +143,8 @@ def apply_random_mask(x, keep_prob, training, scale, data_format, seed, name,
         # Eager op-by-op dispatch cost 2-3x tf.nn.dropout on small tensors;
         # one traced function per configuration does all but the key.
         masked = _eager_masked_fn(multiplier_fn, multiplier_args,
-                                  data_format, x, keep_prob)
+                                  data_format, x, keep_prob,
+                                  python_keep_prob, get_static_value(scale))
         return compat.call_concrete_function(
             masked, [x, keep_prob, tf.convert_to_tensor(scale), key])
       if (compat.building_function() or compat.in_xla_context()
@@ -274,24 +276,52 @@ def _graph_function(multiplier_fn, multiplier_args, data_format, rank,
 
 
 _EAGER_FUNCTIONS = {}
+# Eager calls trace one function per input shape (and Python keep_prob and
+# scale) for the first this many shapes of a configuration, then one for
+# any shape. In the specialised function shapes, gamma and the counts are
+# constants: the block-3 call runs 30 kernels per step instead of 71
+# (benchmarks/devices.py); a model that feeds ever new shapes stops
+# tracing after these.
+_SPECIALISED_SHAPES = 8
+_SPECIALISED_COUNT = {}
 
 
 def _eager_masked_fn(multiplier_fn, multiplier_args, data_format, x,
-                     keep_prob):
-  """`_masked` as a concrete function, one per configuration (cached).
+                     keep_prob, python_keep_prob=None, static_scale=None):
+  """`_masked` as a concrete function (cached), for an eager call.
 
   Calling the concrete function directly skips `tf.function`'s dispatch.
+  It takes `(x, keep_prob, scale, key)`; while the configuration has seen
+  fewer than `_SPECIALISED_SHAPES` shapes it is traced for `x`'s shape,
+  with a Python `python_keep_prob` and a Python `static_scale` as
+  constants (the tensor arguments are then unused).
   """
   config = (multiplier_fn, multiplier_args, data_format, x.dtype,
             x.shape.ndims, keep_prob.dtype)
-  if config not in _EAGER_FUNCTIONS:
-    signature = [tf.TensorSpec([None] * x.shape.ndims, x.dtype),
-                 tf.TensorSpec([], keep_prob.dtype),
-                 tf.TensorSpec([], tf.bool), tf.TensorSpec([2], tf.int32)]
-    function = compat.function(
-        lambda x, keep_prob, scale, key: _masked(
-            x, keep_prob, scale, key, multiplier_fn, multiplier_args,
-            data_format),
-        input_signature=signature)
-    _EAGER_FUNCTIONS[config] = function.get_concrete_function()
-  return _EAGER_FUNCTIONS[config]
+  specialised = config + (tuple(x.shape.as_list()), python_keep_prob,
+                          None if static_scale is None else bool(static_scale))
+  if specialised in _EAGER_FUNCTIONS:
+    return _EAGER_FUNCTIONS[specialised]
+  if _SPECIALISED_COUNT.get(config, 0) < _SPECIALISED_SHAPES:
+    _SPECIALISED_COUNT[config] = _SPECIALISED_COUNT.get(config, 0) + 1
+    shape, entry = x.shape, specialised
+  else:
+    shape, entry = [None] * x.shape.ndims, config
+    python_keep_prob = static_scale = None
+    if entry in _EAGER_FUNCTIONS:
+      return _EAGER_FUNCTIONS[entry]
+
+  def masked(x, keep_prob, scale, key):
+    if python_keep_prob is not None:
+      keep_prob = tf.constant(python_keep_prob, keep_prob.dtype)
+    if static_scale is not None:
+      scale = bool(static_scale)
+    return _masked(x, keep_prob, scale, key, multiplier_fn, multiplier_args,
+                   data_format)
+
+  signature = [tf.TensorSpec(shape, x.dtype),
+               tf.TensorSpec([], keep_prob.dtype),
+               tf.TensorSpec([], tf.bool), tf.TensorSpec([2], tf.int32)]
+  function = compat.function(masked, input_signature=signature)
+  _EAGER_FUNCTIONS[entry] = function.get_concrete_function()
+  return _EAGER_FUNCTIONS[entry]
