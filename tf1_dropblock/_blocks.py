@@ -143,13 +143,12 @@ class BlockGeometry(object):
     block-size times per axis (and is slow on CPU with few channels).
 
     Two choices keep the scattered writes, one thread's work, cheap at
-    high rates: the map is written in uint8 (a quarter of the float32
-    map's cache lines; one cast after it is a parallel pass), and the
-    cells are listed offset by offset, each pass over the seeds in
-    increasing order, so the writes stream through memory instead of
-    jumping between the rows of one block. At keep_prob 0.5 they took a
-    64x7x7x2048 block-5 map's `SparseToDense` from 17.8 ms to 3.8 ms (TF
-    2.21, docs/performance.md).
+    high rates: the map is written in `compat.KEEP_MAP_DTYPE` (uint8 on TF
+    2.x, then cast), and the cells are listed offset by offset, each pass
+    over the seeds in increasing order, so the writes stream through
+    memory instead of jumping between the rows of one block. At keep_prob
+    0.5 they took a 64x7x7x2048 block-5 map's `SparseToDense` from 17.8 ms
+    to 3.8 ms (TF 2.21, docs/performance.md).
 
     Args:
       positions: Seed positions, as for `corners`.
@@ -166,14 +165,16 @@ class BlockGeometry(object):
       if isinstance(offsets, list):
         offsets = tf.constant(offsets, tf.int64)
       cells = tf.reshape(tf.reshape(offsets, [-1, 1]) + corners, [-1])
+    map_dtype = compat.KEEP_MAP_DTYPE or dtype
     keep = tf.raw_ops.SparseToDense(
         sparse_indices=cells, output_shape=_shapes.as_shape(
             [self.num_units]),
-        sparse_values=tf.constant(0, tf.uint8),
-        default_value=tf.constant(1, tf.uint8), validate_indices=False)
+        sparse_values=tf.constant(0, map_dtype),
+        default_value=tf.constant(1, map_dtype), validate_indices=False)
     shape = getattr(self.input_dims, "shape", None)
-    return tf.cast(tf.reshape(keep, _shapes.as_shape(self.input_dims)
-                              if shape is None else shape), dtype)
+    keep = tf.reshape(keep, _shapes.as_shape(self.input_dims)
+                      if shape is None else shape)
+    return keep if map_dtype == dtype else tf.cast(keep, dtype)
 
   def _block_offsets(self):
     """Flat offsets of a block's cells from its first, in the input: a

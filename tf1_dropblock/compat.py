@@ -50,6 +50,15 @@ INT8_MAXIMUM = _op_takes_dtype("Maximum", _tf.int8)
 #: to be compile-time constants and fails).
 XLA_CASE_SEES_OUTER_SHAPES = TF_VERSION >= (2, 7)
 
+#: The dtype `SparseToDense` writes DropBlock's keep map in, before one Cast
+#: to the compute dtype. uint8 on TF 2.x: the scatter (one thread) touches a
+#: quarter of the cache lines, and the Cast is a parallel pass (0.8 ms for
+#: 3.2 M units on TF 2.21 here). TF 1.15's uint8 -> float32 Cast took 8.7
+#: ms for as many units, more than the scatter saves: there the map is
+#: written in the compute dtype (None). Measured on 1.15.5, 2.15.1 and
+#: 2.21.0 (docs/performance.md).
+KEEP_MAP_DTYPE = _tf.uint8 if IS_TF2 else None
+
 
 def is_tensor(value):
   """`tf.is_tensor`, answered at once for Python and NumPy values.

@@ -202,10 +202,9 @@ def _sparse_unit_multiplier(dims, keep_prob, scale, key, normalize):
     # Per-example counts need the map itself: write it, then normalise.
     keep = tf.raw_ops.SparseToDense(
         sparse_indices=positions, output_shape=_shapes.as_shape([num_units]),
-        sparse_values=tf.constant(0, tf.uint8),
-        default_value=tf.constant(1, tf.uint8), validate_indices=False)
-    return _normalised(tf.cast(tf.reshape(keep, shape), dtype), dims, scale,
-                       normalize)
+        sparse_values=tf.zeros([], dtype), default_value=tf.ones([], dtype),
+        validate_indices=False)
+    return _normalised(tf.reshape(keep, shape), dims, scale, normalize)
   static_scale = compat.get_static_value(scale)
   if static_scale is not None and not bool(static_scale):
     kept_value = tf.ones([], dtype)
