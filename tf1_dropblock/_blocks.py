@@ -143,12 +143,14 @@ class BlockGeometry(object):
     block-size times per axis (and is slow on CPU with few channels).
 
     Two choices keep the scattered writes, one thread's work, cheap at
-    high rates: the map is written in `compat.KEEP_MAP_DTYPE` (uint8 on TF
-    2.x, then cast), and the cells are listed offset by offset, each pass
-    over the seeds in increasing order, so the writes stream through
+    high rates on TF 2.x: the map is written in `compat.KEEP_MAP_DTYPE`
+    (uint8, then cast), and the cells are listed offset by offset, each
+    pass over the seeds in increasing order, so the writes stream through
     memory instead of jumping between the rows of one block. At keep_prob
     0.5 they took a 64x7x7x2048 block-5 map's `SparseToDense` from 17.8 ms
-    to 3.8 ms (TF 2.21, docs/performance.md).
+    to 3.8 ms (TF 2.21). TF 1.15 writes a float map, seed by seed: its
+    uint8 cast is slow, and with a float map the offset-by-offset order
+    was slower there (docs/performance.md).
 
     Args:
       positions: Seed positions, as for `corners`.
@@ -164,7 +166,12 @@ class BlockGeometry(object):
     else:
       if isinstance(offsets, list):
         offsets = tf.constant(offsets, tf.int64)
-      cells = tf.reshape(tf.reshape(offsets, [-1, 1]) + corners, [-1])
+      if compat.KEEP_MAP_DTYPE is None:
+        # Seed by seed: a float map (TF 1.15) is written faster one block
+        # after another.
+        cells = tf.reshape(tf.reshape(corners, [-1, 1]) + offsets, [-1])
+      else:
+        cells = tf.reshape(tf.reshape(offsets, [-1, 1]) + corners, [-1])
     map_dtype = compat.KEEP_MAP_DTYPE or dtype
     keep = tf.raw_ops.SparseToDense(
         sparse_indices=cells, output_shape=_shapes.as_shape(
