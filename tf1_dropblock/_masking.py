@@ -3,8 +3,9 @@
 `dropblock` and `spatial_dropout` differ only in how they draw the mask; this
 module does everything around it: argument checks, the name scope, dtype
 handling, the `training` switch, run-time assertions, the static shape, the
-noise key, and one cached function per configuration: a concrete function
-in eager mode, a library function of the multiplier in a TF1 graph.
+noise key, and the cached functions: in eager mode a concrete function per
+configuration and input shape (the first few shapes, then one for all), in
+a TF1 graph a library function of the multiplier per configuration.
 """
 
 from tf1_dropblock import _checks
