@@ -280,7 +280,7 @@ _EAGER_FUNCTIONS = {}
 # Eager calls trace one function per input shape (and Python keep_prob and
 # scale) for the first this many shapes of a configuration, then one for
 # any shape. In the specialised function shapes, gamma and the counts are
-# constants: the block-3 call runs 30 kernels per step instead of 71
+# constants: the block-3 call runs 31 kernels per step instead of 71
 # (benchmarks/devices.py); a model that feeds ever new shapes stops
 # tracing after these.
 _SPECIALISED_SHAPES = 8
