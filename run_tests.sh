@@ -16,7 +16,10 @@
 # latest (custom loop) and tfkeras (custom loop and Keras fit); the SR
 # example's tests (tests/sr_*, no Keras in them) in latest and tf1 (TF 2.x
 # and 1.15); the device report (tests/devices_test.py) wherever the kernel
-# registry differs (latest, tfkeras with GPU kernels, tf1).
+# registry differs (latest, tfkeras with GPU kernels, tf1). tfkeras has the
+# same TensorFlow as latest, so there only the tests that touch Keras, the
+# layers, the idioms or the registry run (the op's own tests, e.g.
+# dropblock_test, golden_test, properties_test, run in latest).
 # TF1_DROPBLOCK_MATRIX picks a subset, e.g. TF1_DROPBLOCK_MATRIX=latest.
 # Extra arguments go to pytest. An environment whose Python is missing is
 # reported and skipped; a failing one fails the run.
@@ -83,6 +86,12 @@ run_env() {  # name, python, tf packages, venv, pytest args..., -- env...
 PYTEST_ARGS=("$@")
 no_multi_worker=(--ignore=tests/multi_worker_test.py)
 no_sr=(--ignore-glob=tests/sr_*_test.py)
+op_only=()
+for file in dropblock_test dropblock_nd_test golden_test properties_test \
+    spatial_dropout_test validation_test schedules_test graph_size_test \
+    visualize_test export_test; do
+  op_only+=("--ignore=tests/$file.py")
+done
 for name in $matrix; do
   case "$name" in
     latest)
@@ -94,7 +103,8 @@ for name in $matrix; do
         "${no_sr[@]}" --ignore=tests/devices_test.py ;;
     tfkeras)
       run_env tfkeras "$pyenv_root/versions/3.11.7/bin/python" \
-        "tensorflow tf-keras" "$repo/.venv-tfkeras" "${no_sr[@]}" -- \
+        "tensorflow tf-keras" "$repo/.venv-tfkeras" "${no_sr[@]}" \
+        "${op_only[@]}" -- \
         TF_USE_LEGACY_KERAS=1 ;;
     tf1)
       run_env tf1 "$pyenv_root/versions/3.7.16/bin/python" \
