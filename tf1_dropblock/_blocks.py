@@ -114,7 +114,8 @@ class BlockGeometry(object):
     """Flat indices into the input of the seeds' blocks' first cells.
 
     Args:
-      positions: int64 flat indices into the valid seed region, row-major.
+      positions: int64 flat indices into the valid seed region, row-major,
+        or float64 ones (exact integers below 2^52).
 
     Returns:
       int64 flat indices into the input, row-major.
@@ -124,12 +125,30 @@ class BlockGeometry(object):
     # axes a where the map is larger, of (f's flat index over the axes
     # before a, i.e. f // valid stride a-1) * (map stride a) * (size_a -
     # valid_a), as expanding c_k = q_k - valid_k * q_{k-1} shows.
-    terms = [positions]
+    if positions.dtype != tf.float64:
+      terms = [positions]
+      for axis, gap in zip(self.spatial_axes, self.gaps):
+        if not _shapes.is_zero(gap):
+          terms.append((positions // self.valid_strides[axis - 1]) *
+                       _shapes.product([self.map_strides[axis], gap]))
+      return _shapes.total(terms)
+    # Float64 positions (exact integers): the quotients by float division,
+    # vectorised where int64 `FloorDiv` is a scalar division per element
+    # (~4 ns on our CPUs; a third of the sampler's time at keep_prob 0.5
+    # with blocks of 2). Exact: (p + 0.5) / s lies at least 0.5 / s from an
+    # integer, and its rounding error, below (p / s) * 2^-53, is smaller
+    # when p < 2^52. The +0.5 stays in the sum, which the cast to int64
+    # truncates.
+    centres = positions + 0.5
+    terms = [centres]
     for axis, gap in zip(self.spatial_axes, self.gaps):
       if not _shapes.is_zero(gap):
-        terms.append((positions // self.valid_strides[axis - 1]) *
-                     _shapes.product([self.map_strides[axis], gap]))
-    return _shapes.total(terms)
+        stride = self.valid_strides[axis - 1]
+        coefficient = _shapes.product([self.map_strides[axis], gap])
+        quotient = (positions if _shapes.is_static(stride) and stride == 1
+                    else tf.floor(centres / _float64(stride)))
+        terms.append(quotient * _float64(coefficient))
+    return tf.cast(_shapes.total(terms), tf.int64)
 
   def block_map(self, positions, dtype):
     """The 1 (kept) / 0 (dropped) map of the blocks of seeds `positions`.
@@ -214,6 +233,12 @@ class BlockGeometry(object):
     if fixed.any():
       terms.append(tf.constant(fixed))
     return _shapes.total(terms)
+
+
+def _float64(value):
+  """A Python int as a float, an int64 scalar cast to float64."""
+  return float(value) if _shapes.is_static(value) else tf.cast(value,
+                                                                tf.float64)
 
 
 def _strides(dims):

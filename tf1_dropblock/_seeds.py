@@ -57,20 +57,22 @@ def _prefix_sums(rows):
   return within + before
 
 
-def sparse_seed_positions(num_cells, gamma, key):
+def sparse_seed_positions(num_cells, gamma, key, dtype=tf.int64):
   """Flat positions of Bernoulli(`gamma`) seeds over `num_cells` cells.
 
   Args:
     num_cells: Python int or int64 scalar, the size of the seed region.
     gamma: Python float or float64 scalar in [0, 1), the seed probability.
     key: int32 `[2]` key of the stateless noise.
+    dtype: int64, or float64 for the positions as they are summed (exact
+      integers below 2^53), for index arithmetic done in float64.
 
   Returns:
-    A 1-D int64 tensor of increasing positions in `[0, num_cells)`.
+    A 1-D tensor of `dtype`: increasing positions in `[0, num_cells)`.
   """
   static_gamma = gamma if isinstance(gamma, float) else None
   if static_gamma == 0.0 or (_shapes.is_static(num_cells) and num_cells == 0):
-    return tf.zeros([0], tf.int64)
+    return tf.zeros([0], dtype)
   if _shapes.is_static(num_cells):
     cells = float(num_cells)
   else:
@@ -96,5 +98,5 @@ def sparse_seed_positions(num_cells, gamma, key):
       values=(tf.constant([[cells]], tf.float64) if isinstance(cells, float)
               else tf.reshape(cells, [1, 1])),
       out_type=tf.int32)
-  return tf.cast(tf.slice(positions, [0], tf.squeeze(inside, [0])),
-                 tf.int64)
+  positions = tf.slice(positions, [0], tf.squeeze(inside, [0]))
+  return positions if dtype == tf.float64 else tf.cast(positions, dtype)

@@ -230,7 +230,9 @@ def function(fn, input_signature=None, jit_compile=False):
   if not IS_TF2:
     raise NotImplementedError("tf.function needs TensorFlow 2.x; found %s."
                               % _tf.__version__)
-  kwargs = {"input_signature": input_signature}
+  # The package's functions have no tensor-dependent Python control flow:
+  # AutoGraph would only re-read and rewrite their source at each trace.
+  kwargs = {"input_signature": input_signature, "autograph": False}
   if jit_compile:
     name = "jit_compile" if TF_VERSION >= (2, 5) else "experimental_compile"
     kwargs[name] = True

@@ -135,7 +135,8 @@ def _multiplier(dims, keep_prob, scale, key, data_format, block_size,
   geometry = _blocks.BlockGeometry(dims, data_format, blocks)
   # Bernoulli(gamma) seeds in that region, drawn sparsely.
   positions = _seeds.sparse_seed_positions(
-      geometry.num_valid_cells, geometry.gamma(keep_prob), key)
+      geometry.num_valid_cells, geometry.gamma(keep_prob), key,
+      dtype=tf.float64)
   # Seeds expanded into blocks: a 1 (kept) / 0 (dropped) mask.
   keep = geometry.block_map(positions, keep_prob.dtype)
   # Normalised by count / count_ones.
