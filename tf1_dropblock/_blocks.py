@@ -114,8 +114,8 @@ class BlockGeometry(object):
     """Flat indices into the input of the seeds' blocks' first cells.
 
     Args:
-      positions: int64 flat indices into the valid seed region, row-major,
-        or float64 ones (exact integers below 2^52).
+      positions: Flat indices into the valid seed region, row-major, as
+        float64 (exact integers below 2^52) or int64.
 
     Returns:
       int64 flat indices into the input, row-major.
@@ -125,20 +125,13 @@ class BlockGeometry(object):
     # axes a where the map is larger, of (f's flat index over the axes
     # before a, i.e. f // valid stride a-1) * (map stride a) * (size_a -
     # valid_a), as expanding c_k = q_k - valid_k * q_{k-1} shows.
-    if positions.dtype != tf.float64:
-      terms = [positions]
-      for axis, gap in zip(self.spatial_axes, self.gaps):
-        if not _shapes.is_zero(gap):
-          terms.append((positions // self.valid_strides[axis - 1]) *
-                       _shapes.product([self.map_strides[axis], gap]))
-      return _shapes.total(terms)
-    # Float64 positions (exact integers): the quotients by float division,
-    # vectorised where int64 `FloorDiv` is a scalar division per element
-    # (~4 ns on our CPUs; a third of the sampler's time at keep_prob 0.5
-    # with blocks of 2). Exact: (p + 0.5) / s lies at least 0.5 / s from an
-    # integer, and its rounding error, below (p / s) * 2^-53, is smaller
-    # when p < 2^52. The +0.5 stays in the sum, which the cast to int64
-    # truncates.
+    # The quotients by float64 division, vectorised where int64 `FloorDiv`
+    # is a scalar division per element (~4 ns on our CPUs; a third of the
+    # sampler's time at keep_prob 0.5 with blocks of 2). Exact: (p + 0.5) /
+    # s lies at least 0.5 / s from an integer, and its rounding error,
+    # below (p / s) * 2^-53, is smaller when p < 2^52. The +0.5 stays in
+    # the sum, which the cast to int64 truncates.
+    positions = tf.cast(positions, tf.float64)
     centres = positions + 0.5
     terms = [centres]
     for axis, gap in zip(self.spatial_axes, self.gaps):
