@@ -139,8 +139,8 @@ class BlockGeometry(object):
         stride = self.valid_strides[axis - 1]
         coefficient = _shapes.product([self.map_strides[axis], gap])
         quotient = (positions if _shapes.is_static(stride) and stride == 1
-                    else tf.floor(centres / _float64(stride)))
-        terms.append(quotient * _float64(coefficient))
+                    else tf.floor(centres / _shapes.as_float64(stride)))
+        terms.append(quotient * _shapes.as_float64(coefficient))
     return tf.cast(_shapes.total(terms), tf.int64)
 
   def block_map(self, positions, dtype):
@@ -226,12 +226,6 @@ class BlockGeometry(object):
     if fixed.any():
       terms.append(tf.constant(fixed))
     return _shapes.total(terms)
-
-
-def _float64(value):
-  """A Python int as a float, an int64 scalar cast to float64."""
-  return float(value) if _shapes.is_static(value) else tf.cast(value,
-                                                                tf.float64)
 
 
 def _strides(dims):

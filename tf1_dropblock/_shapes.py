@@ -79,6 +79,12 @@ def _int64(value):
   return tf.constant(value, tf.int64) if is_static(value) else value
 
 
+def as_float64(value):
+  """A dimension for float64 arithmetic: a Python float if static, else
+  the int64 scalar cast to float64."""
+  return float(value) if is_static(value) else tf.cast(value, tf.float64)
+
+
 def product(values):
   """The product of dimensions (1 for none)."""
   result = 1
