@@ -8,6 +8,7 @@ graph mode's (`_blocks`).
 """
 
 from tf1_dropblock import _blocks
+from tf1_dropblock import _pooling
 from tf1_dropblock import _xla
 from tf1_dropblock import _xla_seeds
 from tf1_dropblock.compat import tf
@@ -38,17 +39,28 @@ def keep_mask_from_noise(noise, gamma, block_size, shape, data_format):
     noise = tf.transpose(noise, [0] + list(range(2, rank)) + [1])
   noise = tf.reshape(noise, geometry.valid_shape)
   seed_map = _xla_seeds.seed_map_from_noise(noise, gamma, geometry)
-  neg_keep = _xla.expand_blocks(seed_map, blocks)
+  neg_keep = _pooling.expand_blocks(seed_map, blocks)
   return -_xla.from_map_layout(neg_keep, shape, data_format)
 
 
-def keep_mask_from_seed_positions(flat, block_size, shape, data_format):
+def keep_mask_from_seed_positions(flat, block_size, shape, data_format,
+                                  construction="scattered"):
   """The keep mask the sparse sampler makes from given seed positions.
 
   For tests: `flat` holds increasing int64 flat indices into the valid
   seed region laid out like the input (e.g. `[N, C, valid_h, valid_w]`
   for NCHW); `shape` is the input shape, a rank-1 int tensor.
+  `construction`: "scattered" or "pooled" (channels last only), the two
+  ways `_blocks.BlockGeometry` builds the map.
   """
   dims = tf.unstack(tf.cast(shape, tf.int64), num=len(data_format))
   geometry = _blocks.BlockGeometry(dims, data_format, tuple(block_size))
-  return geometry.block_map(flat, tf.float32)
+  build = {"scattered": geometry._scattered_map,  # pylint: disable=protected-access
+           "pooled": geometry._pooled_map}[construction]  # pylint: disable=protected-access
+  return -build(geometry.corners(flat), tf.float32)
+
+
+def constructions(data_format):
+  """The block-map constructions that apply to `data_format`."""
+  return ("scattered", "pooled") if data_format[-1] == "C" else (
+      "scattered",)

@@ -90,7 +90,11 @@ def with_gradient(mode, op):
 # 5-20 % less time on every step at high seed counts (docs/performance.md).
 # Later calls reuse the configuration's library function.
 MAX_OPS_PYTHON_TRAINING = 120
-MAX_OPS_TENSOR_TRAINING = 150
+# With a tensor keep_prob on TF 1.15, a channels-last call builds both
+# block-map constructions (scattered and pooled) behind a `tf.cond`: 165
+# ops there, 131 before; the pooled map took 25-30 % off a step at
+# keep_prob 0.5 on TF 1.15 (docs/performance.md). TF 2.x builds 129.
+MAX_OPS_TENSOR_TRAINING = 170
 
 # (label, static shape of x): unknown, partly known and static shapes.
 GRAPH_SIZE_SHAPES = (("unknown", [None, None, None, None]),

@@ -73,10 +73,13 @@ class DropBlockNdTest(parameterized.TestCase, tf.test.TestCase):
               n, tf.constant(0.3), block_tuple, s, data_format),
           _to_format(noise, data_format), full_shape)
       self.assertAllEqual(from_noise, expected, msg=mode)
-      from_positions = _testing.run(
-          mode, lambda p, s: _masks.keep_mask_from_seed_positions(
-              p, block_tuple, s, data_format), positions, full_shape)
-      self.assertAllEqual(from_positions, expected, msg=mode)
+      for construction in _masks.constructions(data_format):
+        from_positions = _testing.run(
+            mode, lambda p, s, c=construction:
+            _masks.keep_mask_from_seed_positions(
+                p, block_tuple, s, data_format, c), positions, full_shape)
+        self.assertAllEqual(from_positions, expected,
+                            msg=(mode, construction))
 
   @parameterized.named_parameters(*_cases())
   def test_zeros_form_whole_blocks(self, shape, block_size, data_format):

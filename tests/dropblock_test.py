@@ -9,9 +9,11 @@ from tests import numpy_reference
 from tf1_dropblock import compat
 from tf1_dropblock import dropblock
 from tf1_dropblock.compat import tf
+from tf1_dropblock import _blocks
+from tf1_dropblock import _masking
 from tf1_dropblock._blocks import BlockGeometry
 from tf1_dropblock._seeds import sparse_seed_positions
-from tf1_dropblock._xla import _sliding_max
+from tf1_dropblock._pooling import _sliding_max
 
 
 MODES = _testing.MODES
@@ -90,10 +92,12 @@ class KeepMaskFromSeedPositionsTest(parameterized.TestCase, tf.test.TestCase):
     full_shape = np.array(_transpose(shape, data_format), np.int32)
     blocks = block_size if isinstance(block_size, tuple) else (block_size,) * 2
     for mode in MODES:
-      actual = _testing.run(
-          mode, lambda p, s: _masks.keep_mask_from_seed_positions(
-              p, blocks, s, data_format), positions, full_shape)
-      self.assertAllEqual(actual, expected, msg=mode)
+      for construction in _masks.constructions(data_format):
+        actual = _testing.run(
+            mode, lambda p, s, c=construction:
+            _masks.keep_mask_from_seed_positions(
+                p, blocks, s, data_format, c), positions, full_shape)
+        self.assertAllEqual(actual, expected, msg=(mode, construction))
 
 
 class SparseSeedSamplerTest(parameterized.TestCase, tf.test.TestCase):
@@ -198,6 +202,78 @@ class SlidingMaxTest(parameterized.TestCase, tf.test.TestCase):
       actual = _testing.run("graph", lambda t, a=axis: _sliding_max(
           t, a, window), values)
       self.assertAllEqual(actual, expected)
+
+
+class MapConstructionTest(parameterized.TestCase, tf.test.TestCase):
+  """The pooled and scattered block maps give the op the same outputs."""
+
+  def _output(self, construction, mode, x, keep_prob, block_size,
+              data_format, **kwargs):
+    """`dropblock`'s output and gradient with one construction forced."""
+    pooled_only = {"pooled": (0.0, 1), "scattered": (2.0, 1)}[construction]
+    saved = (_blocks._POOLED_MIN_RATE, _blocks._POOLED_MIN_CHANNELS)
+    _blocks._POOLED_MIN_RATE, _blocks._POOLED_MIN_CHANNELS = pooled_only
+    _masking._GRAPH_FUNCTIONS.clear()
+    _masking._EAGER_FUNCTIONS.clear()
+    _masking._SPECIALISED_COUNT.clear()
+    try:
+      def fn(t, k, training):
+        return _testing.with_gradient(mode, lambda u: dropblock(
+            u, k if kwargs.get("tensor_keep_prob") else keep_prob,
+            block_size, training=training if kwargs.get("tensor_training")
+            else True, data_format=data_format, seed=5,
+            normalize=kwargs.get("normalize", "batch"),
+            scale=kwargs.get("scale", True)))(t)
+      return _testing.run(mode, fn, x, np.float32(keep_prob), True,
+                          graph_seed=7)
+    finally:
+      _blocks._POOLED_MIN_RATE, _blocks._POOLED_MIN_CHANNELS = saved
+      _masking._GRAPH_FUNCTIONS.clear()
+      _masking._EAGER_FUNCTIONS.clear()
+      _masking._SPECIALISED_COUNT.clear()
+
+  @parameterized.named_parameters(
+      ("nhwc", (2, 9, 11, 4), 3, "NHWC", {}),
+      ("even_block", (3, 8, 8, 2), 2, "NHWC", {"tensor_keep_prob": True}),
+      ("rect_block", (2, 12, 7, 3), (4, 2), "NHWC",
+       {"tensor_training": True}),
+      ("clipped", (2, 3, 5, 2), 7, "NHWC", {"tensor_keep_prob": True,
+                                             "tensor_training": True}),
+      ("per_example", (3, 10, 9, 2), 5, "NHWC", {"normalize": "example"}),
+      ("no_scale", (2, 9, 9, 2), 3, "NHWC", {"scale": False}),
+      ("sequence", (4, 30, 3), 5, "NWC", {"tensor_keep_prob": True}),
+      ("volume", (2, 6, 7, 5, 2), (3, 2, 4), "NDHWC", {}))
+  def test_same_output_and_gradient(self, shape, block_size, data_format,
+                                    kwargs):
+    x = np.random.RandomState(3).normal(size=shape).astype(np.float32)
+    # XLA has its own (pooled) path, and ignores op seeds.
+    for mode in [m for m in MODES if m != "xla"]:
+      pooled = self._output("pooled", mode, x, 0.5, block_size, data_format,
+                            **kwargs)
+      scattered = self._output("scattered", mode, x, 0.5, block_size,
+                               data_format, **kwargs)
+      self.assertGreater(np.count_nonzero(scattered[0] == 0), 0, msg=mode)
+      self.assertAllEqual(pooled[0], scattered[0], msg=mode)
+      self.assertAllEqual(pooled[1], scattered[1], msg=mode)
+
+  @parameterized.named_parameters(
+      ("many_channels_high_rate", 32, 0.5, ["MaxPool"]),
+      ("few_channels", 8, 0.5, []),
+      ("low_rate", 32, 0.9, []))
+  def test_pooled_where_it_pays(self, channels, keep_prob, pools):
+    # Static shape and keep_prob: the choice is made in Python, so the
+    # graph holds one construction.
+    with tf.Graph().as_default() as graph:
+      dropblock(tf.ones([2, 12, 12, channels]), keep_prob, 3, True)
+      graph_def = graph.as_graph_def()
+      types = {node.op for node in graph_def.node}
+      for function in graph_def.library.function:
+        types.update(node.op for node in function.node_def)
+    if not compat.POOLED_BLOCK_MAPS:
+      pools = []
+    self.assertEqual(sorted(t for t in types if "MaxPool" in t),
+                     sorted(set(pools)))
+    self.assertIn("SparseToDense", types)
 
 
 class DropBlockTest(parameterized.TestCase, tf.test.TestCase):

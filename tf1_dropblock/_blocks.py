@@ -15,6 +15,7 @@ on maps with few channels.)
 
 import numpy as np
 
+from tf1_dropblock import _pooling
 from tf1_dropblock import _shapes
 from tf1_dropblock import compat
 from tf1_dropblock.compat import tf
@@ -48,6 +49,8 @@ class BlockGeometry(object):
   def __init__(self, dims, data_format, blocks):
     """`dims`: the input's dimensions (`_shapes.dimensions`)."""
     self.input_dims = dims
+    self.data_format = data_format
+    self._shapes = None
     rank = len(dims)
     self.spatial_axes = (list(range(2, rank)) if data_format[1] == "C"
                          else list(range(1, rank - 1)))
@@ -143,36 +146,96 @@ class BlockGeometry(object):
         terms.append(quotient * _shapes.as_float64(coefficient))
     return tf.cast(_shapes.total(terms), tf.int64)
 
-  def block_map(self, positions, dtype):
-    """The 1 (kept) / 0 (dropped) map of the blocks of seeds `positions`.
+  def negated_keep_map(self, positions, dtype, keep_prob):
+    """The map of the blocks of seeds `positions`: -1 kept, 0 dropped.
 
-    Each seed zeros the cells of its block, `corners` plus every in-block
-    offset, in one `SparseToDense` over a background of 1s. Blocks overlap,
-    so some cells are listed more than once; they all write the same 0,
-    and `SparseToDense` without index validation takes indices in any
-    order and repeated. This writes about (1 - keep_prob) * n cells after
-    the background, where max-pooling a seed map reads every cell
-    block-size times per axis (and is slow on CPU with few channels).
+    Negated, as max-pooling makes it; the caller folds the sign into the
+    scale factor, which multiplies the map anyway. Built one of two ways,
+    with the same result:
 
-    Two choices keep the scattered writes, one thread's work, cheap at
-    high rates on TF 2.x: the map is written in `compat.KEEP_MAP_DTYPE`
-    (uint8, then cast), and the cells are listed offset by offset, each
-    pass over the seeds in increasing order, so the writes stream through
-    memory instead of jumping between the rows of one block. At keep_prob
-    0.5 they took a 64x7x7x2048 block-5 map's `SparseToDense` from 17.8 ms
-    to 3.8 ms (TF 2.21). TF 1.15 writes a float map, seed by seed: its
-    uint8 cast is slow, and with a float map the offset-by-offset order
-    was slower there (docs/performance.md).
+    - scattered (`_scattered_map`): every cell of every block written as a
+      0 on a background of -1s, about (1 - keep_prob) * n writes;
+    - pooled (`_pooled_map`): one marker per seed written, then a
+      stride-1 max-pool with a block-sized window spreads it over its
+      block, a fixed cost at any rate.
+
+    The pooled map is built where it is cheaper (`compat.POOLED_BLOCK_MAPS`,
+    TF 1.15): a channels-last input with at least `_POOLED_MIN_CHANNELS`
+    channels at a rate of at least `_POOLED_MIN_RATE` (CPU pooling is
+    vectorised over channels; with few channels, or channels first, it is
+    several times slower than the scatter). With sizes or `keep_prob` known
+    only at run time, a `tf.cond` picks.
 
     Args:
       positions: Seed positions, as for `corners`.
       dtype: The map's dtype.
+      keep_prob: Scalar tensor (or Python float), the keep probability.
 
     Returns:
       A tensor of the input's shape and layout.
     """
     corners = self.corners(positions)
-    offsets = self._block_offsets()
+    pooled = self._pooled_map_pays(keep_prob)
+    if pooled is True:
+      return self._pooled_map(corners, dtype)
+    if pooled is False:
+      return self._scattered_map(corners, dtype)
+    # Shape arithmetic before the branches: TF1 control flow would repeat
+    # it in each, behind a `Switch` for every tensor it takes from outside.
+    self._map_shapes()
+    offsets, marker = self._block_offsets(), self._marker_offset()
+    return tf.cond(pooled,
+                   lambda: self._pooled_map(corners, dtype, marker),
+                   lambda: self._scattered_map(corners, dtype, offsets))
+
+  def _pooled_map_pays(self, keep_prob):
+    """Whether to pool: a Python bool, or a bool scalar tensor."""
+    if not compat.POOLED_BLOCK_MAPS or self.data_format[-1] != "C":
+      return False
+    channels = self.input_dims[-1]
+    static_keep_prob = compat.get_static_value(keep_prob)
+    conditions = []
+    if static_keep_prob is not None:
+      if 1.0 - float(static_keep_prob) < _POOLED_MIN_RATE:
+        return False
+    else:
+      conditions.append(keep_prob <= tf.constant(1.0 - _POOLED_MIN_RATE,
+                                                 keep_prob.dtype))
+    if _shapes.is_static(self.num_units) and self.num_units == 0:
+      return False  # (Pooling an empty map works, but is not needed.)
+    if _shapes.is_static(channels):
+      if channels < _POOLED_MIN_CHANNELS:
+        return False
+    else:
+      conditions.append(tf.greater_equal(channels, _POOLED_MIN_CHANNELS))
+    if not conditions:
+      return True
+    return conditions[0] if len(conditions) == 1 else tf.logical_and(
+        *conditions)
+
+  def _scattered_map(self, corners, dtype, offsets=None):
+    """`negated_keep_map` by writing every cell of every block, from the
+    blocks' first cells `corners` (int64 flat indices into the input) and
+    `offsets` (`_block_offsets()`, computed here if None).
+
+    Each seed zeros the cells of its block, `corners` plus every in-block
+    offset, in one `SparseToDense` over a background of -1s. Blocks overlap,
+    so some cells are listed more than once; they all write the same 0,
+    and `SparseToDense` without index validation takes indices in any
+    order and repeated.
+
+    Two choices keep the scattered writes, one thread's work, cheap at
+    high rates on TF 2.x: the map is written in `compat.KEEP_MAP_DTYPE`
+    (int8, then cast), and the cells are listed offset by offset, each
+    pass over the seeds in increasing order, so the writes stream through
+    memory instead of jumping between the rows of one block. At keep_prob
+    0.5 they took a 64x7x7x2048 block-5 map's `SparseToDense` from 17.8 ms
+    to 3.8 ms (TF 2.21). TF 1.15 writes a float map, seed by seed: its
+    8-bit casts are slow, and with a float map the offset-by-offset order
+    was slower there (docs/performance.md).
+    """
+    if offsets is None:
+      offsets = self._block_offsets()
     if isinstance(offsets, list) and offsets == [0]:
       cells = corners
     else:
@@ -184,16 +247,66 @@ class BlockGeometry(object):
         cells = tf.reshape(tf.reshape(corners, [-1, 1]) + offsets, [-1])
       else:
         cells = tf.reshape(tf.reshape(offsets, [-1, 1]) + corners, [-1])
-    map_dtype = compat.KEEP_MAP_DTYPE or dtype
-    keep = tf.raw_ops.SparseToDense(
-        sparse_indices=cells, output_shape=_shapes.as_shape(
-            [self.num_units]),
+    return self._written_map(cells, compat.KEEP_MAP_DTYPE or dtype, dtype)
+
+  def _pooled_map(self, corners, dtype, marker=None):
+    """`negated_keep_map` by max-pooling a map of seed markers, from the
+    blocks' first cells `corners` (int64 flat indices into the input) and
+    `marker` (`_marker_offset()`, computed here if None).
+
+    A stride-1 SAME pool's window at cell i spans `[i - (b - 1) // 2, i +
+    b // 2]` along an axis with block b, so a seed whose block starts at
+    p is marked at `p + b // 2`: the windows that reach the marker are
+    exactly those of the block's cells. A block clipped to a shorter map
+    (p = 0) is marked at `min(b // 2, size - 1)`, which every window of the
+    axis reaches.
+    """
+    if marker is None:
+      marker = self._marker_offset()
+    cells = corners
+    if not (_shapes.is_static(marker) and marker == 0):
+      cells += marker
+    seed_map = self._written_map(cells, tf.float32, tf.float32)
+    blocks = self.blocks
+    if len(blocks) == 1:
+      # A sequence as a one-row image: [N, 1, W, C].
+      seed_map = tf.expand_dims(seed_map, 1)
+      blocks = (1,) + blocks
+    keep = _pooling.expand_blocks(seed_map, blocks)
+    if len(self.blocks) == 1:
+      keep = tf.squeeze(keep, [1])
+    return keep if dtype == tf.float32 else tf.cast(keep, dtype)
+
+  def _written_map(self, cells, map_dtype, dtype):
+    """A map of the input's shape: 0 at flat indices `cells`, -1 elsewhere,
+    written in `map_dtype` and cast to `dtype`."""
+    flat_shape, shape = self._map_shapes()
+    written = tf.raw_ops.SparseToDense(
+        sparse_indices=cells, output_shape=flat_shape,
         sparse_values=tf.constant(0, map_dtype),
-        default_value=tf.constant(1, map_dtype), validate_indices=False)
-    shape = getattr(self.input_dims, "shape", None)
-    keep = tf.reshape(keep, _shapes.as_shape(self.input_dims)
-                      if shape is None else shape)
-    return keep if map_dtype == dtype else tf.cast(keep, dtype)
+        default_value=tf.constant(-1, map_dtype), validate_indices=False)
+    written = tf.reshape(written, shape)
+    return written if map_dtype == dtype else tf.cast(written, dtype)
+
+  def _map_shapes(self):
+    """The flat and full shapes of the map (lists, or int64 tensors built
+    once)."""
+    if self._shapes is None:
+      shape = getattr(self.input_dims, "shape", None)
+      self._shapes = (_shapes.as_shape([self.num_units]),
+                      _shapes.as_shape(self.input_dims) if shape is None
+                      else shape)
+    return self._shapes
+
+  def _marker_offset(self):
+    """Flat offset from a block's first cell to its pooling marker: a
+    Python int or an int64 scalar (see `_pooled_map`)."""
+    terms = []
+    for axis, block, gap in zip(self.spatial_axes, self.blocks, self.gaps):
+      if block > 1:
+        terms.append(_shapes.product([_shapes.minimum(gap, block // 2),
+                                      self.map_strides[axis]]))
+    return _shapes.total(terms) if terms else 0
 
   def _block_offsets(self):
     """Flat offsets of a block's cells from its first, in the input: a
@@ -226,6 +339,15 @@ class BlockGeometry(object):
     if fixed.any():
       terms.append(tf.constant(fixed))
     return _shapes.total(terms)
+
+
+# The pooled map is built from this rate (1 - keep_prob) on and for maps of
+# at least this many channels (channels last). Below the rate the scatter
+# writes fewer cells than a pool pass reads; with fewer channels CPU
+# pooling is not vectorised well. Measured on TF 1.15 and 2.21
+# (docs/performance.md, "Pooled block maps").
+_POOLED_MIN_RATE = 0.25
+_POOLED_MIN_CHANNELS = 32
 
 
 def _strides(dims):

@@ -50,15 +50,24 @@ INT8_MAXIMUM = _op_takes_dtype("Maximum", _tf.int8)
 #: to be compile-time constants and fails).
 XLA_CASE_SEES_OUTER_SHAPES = TF_VERSION >= (2, 7)
 
-#: The dtype `SparseToDense` writes DropBlock's keep map in, before one Cast
-#: to the compute dtype. uint8 on TF 2.x: the scatter (one thread) touches a
-#: quarter of the cache lines, and the Cast is a parallel pass (0.8 ms for
-#: 3.2 M units on TF 2.21 here). TF 1.15's uint8 -> float32 Cast took 8.7
-#: ms for as many units, more than the scatter saves: there the map is
-#: written in the compute dtype (None), block after block (see
-#: `_blocks.BlockGeometry.block_map`). Measured on 1.15.5, 2.15.1 and
-#: 2.21.0 (docs/performance.md).
-KEEP_MAP_DTYPE = _tf.uint8 if IS_TF2 else None
+#: The dtype `SparseToDense` writes DropBlock's scattered block map (-1
+#: kept, 0 dropped) in, before one Cast to the compute dtype. int8 on TF
+#: 2.x: the scatter (one thread) touches a quarter of the cache lines, and
+#: the Cast is a parallel pass (0.8 ms for 3.2 M units on TF 2.21 here).
+#: TF 1.15's 8-bit -> float32 Casts took 8.7 ms for as many units, more
+#: than the scatter saves: there the map is written in the compute dtype
+#: (None), block after block (see `_blocks.BlockGeometry._scattered_map`).
+#: Measured on 1.15.5, 2.15.1 and 2.21.0 (docs/performance.md).
+KEEP_MAP_DTYPE = _tf.int8 if IS_TF2 else None
+
+#: Whether DropBlock's graph path may build block maps by max-pooling seed
+#: markers (`_blocks.BlockGeometry.negated_keep_map`). TF 1.15 only: its
+#: scattered writes are slow (~6.5 ns each, 10.8 ms for a 16x56x56x64
+#: block-2 map at keep_prob 0.5, where marking and pooling took 5.7 ms).
+#: On TF 2.x the scatter is 3-4x faster, and `MaxPool` inside the library
+#: function a TF1 graph calls ran 3.2x slower than inline (4.1 vs 1.3 ms,
+#: 4x112x112x32, block 7, TF 2.21): no gain there (docs/performance.md).
+POOLED_BLOCK_MAPS = not IS_TF2
 
 
 def is_tensor(value):

@@ -137,10 +137,11 @@ def _multiplier(dims, keep_prob, scale, key, data_format, block_size,
   positions = _seeds.sparse_seed_positions(
       geometry.num_valid_cells, geometry.gamma(keep_prob), key,
       dtype=tf.float64)
-  # Seeds expanded into blocks: a 1 (kept) / 0 (dropped) mask.
-  keep = geometry.block_map(positions, keep_prob.dtype)
+  # Seeds expanded into blocks: a -1 (kept) / 0 (dropped) map.
+  neg_keep = geometry.negated_keep_map(positions, keep_prob.dtype, keep_prob)
   # Normalised by count / count_ones.
-  return _normalised(keep, dims, scale, normalize, geometry.num_units)
+  return _normalised(neg_keep, dims, scale, normalize, geometry.num_units,
+                     negated=True)
 
 
 # Block 1 at a rate above this draws one uniform per unit instead of sparse
@@ -223,17 +224,19 @@ def _sparse_unit_multiplier(dims, keep_prob, scale, key, normalize):
   return tf.reshape(multiplier, shape)
 
 
-def _normalised(mask, dims, scale, normalize="batch", num_units=None):
+def _normalised(mask, dims, scale, normalize="batch", num_units=None,
+                negated=False):
   """The multiplier from a keep mask of shape `dims` (1 kept, 0 dropped).
 
   Algorithm 1 rescales by count / count_ones; divide_no_nan makes an
   all-dropped tensor (or example) come out as zeros instead of NaN. With
   `normalize="example"` count and count_ones are taken per example.
-  `num_units`: the product of `dims`, if known.
+  `num_units`: the product of `dims`, if known. `negated`: the mask holds
+  -1 where kept; the sign goes into the factor.
   """
   static_scale = compat.get_static_value(scale)
   if static_scale is not None and not bool(static_scale):
-    return mask
+    return -mask if negated else mask
   if normalize == "example":
     num_units = _shapes.product(dims[1:])
     kept_sum = tf.reduce_sum(mask, axis=list(range(1, len(dims))),
@@ -246,7 +249,9 @@ def _normalised(mask, dims, scale, normalize="batch", num_units=None):
     count = tf.constant(float(num_units), mask.dtype)
   else:
     count = tf.cast(num_units, mask.dtype)
+  # Negated, the kept sum is -count_ones and the factor comes out negated.
   factor = tf.math.divide_no_nan(count, kept_sum)
   if static_scale is None:
-    factor = tf.where(scale, factor, tf.ones_like(factor))
+    factor = tf.where(scale, factor, (-1.0 if negated else 1.0)
+                      * tf.ones_like(factor))
   return mask * factor
