@@ -6,11 +6,13 @@ of their blocks. Dimensions stay Python ints where the static shape knows
 them (see `_shapes`), so a graph with static shapes holds constants, not
 shape arithmetic.
 
-The map is 1 (kept) and 0 (dropped), written directly in the input's
-layout: every cell of every seed's block, found by index arithmetic, is a
-0 on a background of 1s. (The paper max-pools a seed map instead; that
-reads each cell once per block row and column, and CPU max-pools are slow
-on maps with few channels.)
+The map is -1 (kept) and 0 (dropped), in the input's layout, made one of
+two ways: scattered, every cell of every seed's block (found by index
+arithmetic) a 0 on a background of -1s; or pooled, as the paper does, one
+marker per seed max-pooled over its block. The scatter's cost grows with
+the rate, the pool's does not, but CPU pools are slow on maps with few
+channels; the pool is used where it was measured cheaper (TF 1.15,
+channels last, high rates: `BlockGeometry.negated_keep_map`).
 """
 
 import numpy as np
@@ -343,10 +345,11 @@ class BlockGeometry(object):
 
 # The pooled map is built from this rate (1 - keep_prob) on and for maps of
 # at least this many channels (channels last). Below the rate the scatter
-# writes fewer cells than a pool pass reads; with fewer channels CPU
-# pooling is not vectorised well. Measured on TF 1.15 and 2.21
+# writes fewer cells than a pool pass reads (at keep_prob 0.7 the pool had
+# the better median but more cells above tf.nn.dropout's time); with fewer
+# channels CPU pooling is not vectorised well. Measured on TF 1.15
 # (docs/performance.md, "Pooled block maps").
-_POOLED_MIN_RATE = 0.25
+_POOLED_MIN_RATE = 0.35
 _POOLED_MIN_CHANNELS = 32
 
 
