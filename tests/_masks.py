@@ -55,8 +55,10 @@ def keep_mask_from_seed_positions(flat, block_size, shape, data_format,
   """
   dims = tf.unstack(tf.cast(shape, tf.int64), num=len(data_format))
   geometry = _blocks.BlockGeometry(dims, data_format, tuple(block_size))
-  build = {"scattered": geometry._scattered_map,  # pylint: disable=protected-access
-           "pooled": geometry._pooled_map}[construction]  # pylint: disable=protected-access
+  # pylint: disable=protected-access
+  build = {"scattered": geometry._scattered_map,
+           "pooled": geometry._pooled_map}[construction]
+  # pylint: enable=protected-access
   return -build(geometry.corners(flat), tf.float32)
 
 

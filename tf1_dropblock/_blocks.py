@@ -52,7 +52,7 @@ class BlockGeometry(object):
     """`dims`: the input's dimensions (`_shapes.dimensions`)."""
     self.input_dims = dims
     self.data_format = data_format
-    self._shapes = None
+    self._map_shape_cache = None
     rank = len(dims)
     self.spatial_axes = (list(range(2, rank)) if data_format[1] == "C"
                          else list(range(1, rank - 1)))
@@ -293,12 +293,12 @@ class BlockGeometry(object):
   def _map_shapes(self):
     """The flat and full shapes of the map (lists, or int64 tensors built
     once)."""
-    if self._shapes is None:
+    if self._map_shape_cache is None:
       shape = getattr(self.input_dims, "shape", None)
-      self._shapes = (_shapes.as_shape([self.num_units]),
-                      _shapes.as_shape(self.input_dims) if shape is None
-                      else shape)
-    return self._shapes
+      self._map_shape_cache = (
+          _shapes.as_shape([self.num_units]),
+          _shapes.as_shape(self.input_dims) if shape is None else shape)
+    return self._map_shape_cache
 
   def _marker_offset(self):
     """Flat offset from a block's first cell to its pooling marker: a

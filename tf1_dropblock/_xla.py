@@ -45,8 +45,8 @@ def multiplier(shape, keep_prob, scale, key, data_format, blocks,
   # where a unit is kept and 0 where a block drops it.
   folded = data_format[-1] != "C"
   neg_keep = from_map_layout(
-      _pooling.expand_blocks(seed_map, blocks, sliding=folded), shape, data_format,
-      fold_channels=True)
+      _pooling.expand_blocks(seed_map, blocks, sliding=folded), shape,
+      data_format, fold_channels=True)
   if folded and max(blocks) > 1:
     # The sliding max is elementwise: without this XLA would redo its last
     # step in each consumer (the count, the forward and backward multiply).
