@@ -252,6 +252,6 @@ def _normalised(mask, dims, scale, normalize="batch", num_units=None,
   # Negated, the kept sum is -count_ones and the factor comes out negated.
   factor = tf.math.divide_no_nan(count, kept_sum)
   if static_scale is None:
-    factor = tf.where(scale, factor, (-1.0 if negated else 1.0)
-                      * tf.ones_like(factor))
+    ones = tf.ones_like(factor)
+    factor = tf.where(scale, factor, -ones if negated else ones)
   return mask * factor
