@@ -59,7 +59,8 @@ def keep_mask_from_seed_positions(flat, block_size, shape, data_format,
   build = {"scattered": geometry._scattered_map,
            "pooled": geometry._pooled_map}[construction]
   # pylint: enable=protected-access
-  return -build(geometry.corners(flat), tf.float32)
+  return -build(geometry.corners(tf.cast(flat, tf.float64) + 0.5),
+                tf.float32)
 
 
 def constructions(data_format):

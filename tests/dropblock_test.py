@@ -120,7 +120,8 @@ class SparseSeedSamplerTest(parameterized.TestCase, tf.test.TestCase):
       keys = [tf.random.uniform([2], -2 ** 31, 2 ** 31 - 1, tf.int32, seed=i)
               for i in range(8)]
       corners = [geometry.corners(sparse_seed_positions(
-          geometry.num_valid_cells, gamma_value, key)) for key in keys]
+          geometry.num_valid_cells, gamma_value, key, tf.float64,
+          centres=True)) for key in keys]
       with tf.Session() as sess:
         samples = []
         for _ in range(runs // 8):

@@ -115,12 +115,12 @@ class BlockGeometry(object):
                                   tf.cast(denominator, tf.float64))
     return rate * ratio
 
-  def corners(self, positions):
+  def corners(self, centres):
     """Flat indices into the input of the seeds' blocks' first cells.
 
     Args:
-      positions: Flat indices into the valid seed region, row-major, as
-        float64 (exact integers below 2^52) or int64.
+      centres: Flat indices into the valid seed region, row-major, plus
+        0.5, as float64 (the indices exact integers below 2^52).
 
     Returns:
       int64 flat indices into the input, row-major.
@@ -132,24 +132,23 @@ class BlockGeometry(object):
     # valid_a), as expanding c_k = q_k - valid_k * q_{k-1} shows.
     # The quotients by float64 division, vectorised where int64 `FloorDiv`
     # is a scalar division per element (~4 ns on our CPUs; a third of the
-    # sampler's time at keep_prob 0.5 with blocks of 2). Exact: (p + 0.5) /
+    # sampler's time at keep_prob 0.5 with blocks of 2). Exact: (f + 0.5) /
     # s lies at least 0.5 / s from an integer, and its rounding error,
-    # below (p / s) * 2^-53, is smaller when p < 2^52. The +0.5 stays in
+    # below (f / s) * 2^-53, is smaller when f < 2^52. The +0.5 stays in
     # the sum, which the cast to int64 truncates.
-    positions = tf.cast(positions, tf.float64)
-    centres = positions + 0.5
     terms = [centres]
     for axis, gap in zip(self.spatial_axes, self.gaps):
       if not _shapes.is_zero(gap):
         stride = self.valid_strides[axis - 1]
         coefficient = _shapes.product([self.map_strides[axis], gap])
-        quotient = (positions if _shapes.is_static(stride) and stride == 1
-                    else tf.floor(centres / _shapes.as_float64(stride)))
+        quotient = tf.floor(
+            centres if _shapes.is_static(stride) and stride == 1
+            else centres / _shapes.as_float64(stride))
         terms.append(quotient * _shapes.as_float64(coefficient))
     return tf.cast(_shapes.total(terms), tf.int64)
 
-  def negated_keep_map(self, positions, dtype, keep_prob):
-    """The map of the blocks of seeds `positions`: -1 kept, 0 dropped.
+  def negated_keep_map(self, centres, dtype, keep_prob):
+    """The map of the blocks of the seeds at `centres`: -1 kept, 0 dropped.
 
     Negated, as max-pooling makes it; the caller folds the sign into the
     scale factor, which multiplies the map anyway. Built one of two ways,
@@ -169,14 +168,14 @@ class BlockGeometry(object):
     only at run time, a `tf.cond` picks.
 
     Args:
-      positions: Seed positions, as for `corners`.
+      centres: Seed positions plus 0.5, as `corners` takes them.
       dtype: The map's dtype.
       keep_prob: Scalar tensor (or Python float), the keep probability.
 
     Returns:
       A tensor of the input's shape and layout.
     """
-    corners = self.corners(positions)
+    corners = self.corners(centres)
     pooled = self._pooled_map_pays(keep_prob)
     if pooled is True:
       return self._pooled_map(corners, dtype)

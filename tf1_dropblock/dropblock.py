@@ -133,12 +133,13 @@ def _multiplier(dims, keep_prob, scale, key, data_format, block_size,
     return _unit_multiplier(dims, keep_prob, scale, key, normalize)
   # The valid seed region and gamma (Eq. 1).
   geometry = _blocks.BlockGeometry(dims, data_format, blocks)
-  # Bernoulli(gamma) seeds in that region, drawn sparsely.
-  positions = _seeds.sparse_seed_positions(
+  # Bernoulli(gamma) seeds in that region, drawn sparsely (their cells'
+  # centres, flat indices + 0.5).
+  centres = _seeds.sparse_seed_positions(
       geometry.num_valid_cells, geometry.gamma(keep_prob), key,
-      dtype=tf.float64)
+      dtype=tf.float64, centres=True)
   # Seeds expanded into blocks: a -1 (kept) / 0 (dropped) map.
-  neg_keep = geometry.negated_keep_map(positions, keep_prob.dtype, keep_prob)
+  neg_keep = geometry.negated_keep_map(centres, keep_prob.dtype, keep_prob)
   # Normalised by count / count_ones.
   return _normalised(neg_keep, dims, scale, normalize, geometry.num_units,
                      negated=True)
