@@ -206,17 +206,29 @@ class SlidingMaxTest(parameterized.TestCase, tf.test.TestCase):
 
 
 class MapConstructionTest(parameterized.TestCase, tf.test.TestCase):
-  """The pooled and scattered block maps give the op the same outputs."""
+  """The scattered, pooled and swept block maps give the op the same
+  outputs and gradients."""
+
+  # (compat.POOLED_BLOCK_MAPS, _POOLED_MIN_RATE, _POOLED_MIN_CHANNELS,
+  # _SWEPT_MIN_RATE) that force each construction where it applies.
+  _FORCED = {"scattered": (False, 2.0, 1, (2.0,) * 4),
+             "pooled": (True, 0.0, 1, (2.0,) * 4),
+             "swept": (False, 2.0, 1, (0.0,) * 4)}
 
   def _output(self, construction, mode, x, keep_prob, block_size,
               data_format, **kwargs):
     """`dropblock`'s output and gradient with one construction forced."""
-    pooled_only = {"pooled": (0.0, 1), "scattered": (2.0, 1)}[construction]
-    saved = (_blocks._POOLED_MIN_RATE, _blocks._POOLED_MIN_CHANNELS)
-    _blocks._POOLED_MIN_RATE, _blocks._POOLED_MIN_CHANNELS = pooled_only
-    _masking._GRAPH_FUNCTIONS.clear()
-    _masking._EAGER_FUNCTIONS.clear()
-    _masking._SPECIALISED_COUNT.clear()
+    saved = (compat.POOLED_BLOCK_MAPS, _blocks._POOLED_MIN_RATE,
+             _blocks._POOLED_MIN_CHANNELS, _blocks._SWEPT_MIN_RATE)
+
+    def configure(values):
+      (compat.POOLED_BLOCK_MAPS, _blocks._POOLED_MIN_RATE,
+       _blocks._POOLED_MIN_CHANNELS, _blocks._SWEPT_MIN_RATE) = values
+      _masking._GRAPH_FUNCTIONS.clear()
+      _masking._EAGER_FUNCTIONS.clear()
+      _masking._SPECIALISED_COUNT.clear()
+
+    configure(self._FORCED[construction])
     try:
       def fn(t, k, training):
         return _testing.with_gradient(mode, lambda u: dropblock(
@@ -228,52 +240,68 @@ class MapConstructionTest(parameterized.TestCase, tf.test.TestCase):
       return _testing.run(mode, fn, x, np.float32(keep_prob), True,
                           graph_seed=7)
     finally:
-      _blocks._POOLED_MIN_RATE, _blocks._POOLED_MIN_CHANNELS = saved
-      _masking._GRAPH_FUNCTIONS.clear()
-      _masking._EAGER_FUNCTIONS.clear()
-      _masking._SPECIALISED_COUNT.clear()
+      configure(saved)
 
   @parameterized.named_parameters(
-      ("nhwc", (2, 9, 11, 4), 3, "NHWC", {}),
-      ("even_block", (3, 8, 8, 2), 2, "NHWC", {"tensor_keep_prob": True}),
-      ("rect_block", (2, 12, 7, 3), (4, 2), "NHWC",
+      ("nhwc", (2, 9, 11, 8), 3, "NHWC", {}),
+      ("even_block", (3, 8, 8, 16), 2, "NHWC", {"tensor_keep_prob": True}),
+      ("rect_block", (2, 12, 7, 8), (4, 2), "NHWC",
        {"tensor_training": True}),
-      ("clipped", (2, 3, 5, 2), 7, "NHWC", {"tensor_keep_prob": True,
+      ("clipped", (2, 3, 5, 8), 7, "NHWC", {"tensor_keep_prob": True,
                                              "tensor_training": True}),
-      ("per_example", (3, 10, 9, 2), 5, "NHWC", {"normalize": "example"}),
-      ("no_scale", (2, 9, 9, 2), 3, "NHWC", {"scale": False}),
-      ("sequence", (4, 30, 3), 5, "NWC", {"tensor_keep_prob": True}),
-      ("volume", (2, 6, 7, 5, 2), (3, 2, 4), "NDHWC", {}))
+      ("clipped_one_axis", (2, 2, 9, 24), 4, "NHWC",
+       {"tensor_keep_prob": True}),
+      ("per_example", (3, 10, 9, 8), 5, "NHWC", {"normalize": "example"}),
+      ("no_scale", (2, 9, 9, 8), 3, "NHWC", {"scale": False}),
+      ("channels_not_by_8", (2, 9, 9, 3), 2, "NHWC",
+       {"tensor_keep_prob": True}),
+      ("sequence", (4, 30, 8), 5, "NWC", {"tensor_keep_prob": True}),
+      ("volume", (2, 6, 7, 5, 16), (3, 2, 4), "NDHWC", {}))
   def test_same_output_and_gradient(self, shape, block_size, data_format,
                                     kwargs):
     x = np.random.RandomState(3).normal(size=shape).astype(np.float32)
     # XLA has its own (pooled) path, and ignores op seeds.
     for mode in [m for m in MODES if m != "xla"]:
-      pooled = self._output("pooled", mode, x, 0.5, block_size, data_format,
-                            **kwargs)
       scattered = self._output("scattered", mode, x, 0.5, block_size,
                                data_format, **kwargs)
       self.assertGreater(np.count_nonzero(scattered[0] == 0), 0, msg=mode)
-      self.assertAllEqual(pooled[0], scattered[0], msg=mode)
-      self.assertAllEqual(pooled[1], scattered[1], msg=mode)
+      for construction in ("pooled", "swept"):
+        other = self._output(construction, mode, x, 0.5, block_size,
+                             data_format, **kwargs)
+        self.assertAllEqual(other[0], scattered[0],
+                            msg=(mode, construction))
+        self.assertAllEqual(other[1], scattered[1],
+                            msg=(mode, construction))
 
   @parameterized.named_parameters(
-      ("many_channels_high_rate", 32, 0.5, ["MaxPool"]),
-      ("few_channels", 8, 0.5, []),
-      ("low_rate", 32, 0.9, []))
-  def test_pooled_where_it_pays(self, channels, keep_prob, pools):
+      ("many_channels_high_rate", 32, 0.5, 3, "NHWC", ["MaxPool"],
+       ["BitwiseAnd"]),
+      ("few_channels", 8, 0.5, 3, "NHWC", [], ["BitwiseAnd"]),
+      ("channels_not_by_8", 12, 0.5, 3, "NHWC", [], []),
+      ("low_rate", 32, 0.9, 3, "NHWC", [], []),
+      ("block_2_mid_rate", 32, 0.75, 2, "NHWC", [], ["BitwiseAnd"]),
+      ("large_block", 32, 0.5, 5, "NHWC", ["MaxPool"], []),
+      ("channels_first", 32, 0.5, 3, "NCHW", [], []))
+  def test_construction_where_it_pays(self, channels, keep_prob, block_size,
+                                      data_format, pools, sweeps):
     # Static shape and keep_prob: the choice is made in Python, so the
-    # graph holds one construction.
+    # graph holds one construction: pooled on TF 1.15, swept on TF 2.x.
+    shape = ([2, 12, 12, channels] if data_format == "NHWC"
+             else [2, channels, 12, 12])
     with tf.Graph().as_default() as graph:
-      dropblock(tf.ones([2, 12, 12, channels]), keep_prob, 3, True)
+      dropblock(tf.ones(shape), keep_prob, block_size, True,
+                data_format=data_format)
       graph_def = graph.as_graph_def()
       types = {node.op for node in graph_def.node}
       for function in graph_def.library.function:
         types.update(node.op for node in function.node_def)
-    if not compat.POOLED_BLOCK_MAPS:
+    if compat.POOLED_BLOCK_MAPS:
+      sweeps = []
+    else:
       pools = []
     self.assertEqual(sorted(t for t in types if "MaxPool" in t),
                      sorted(set(pools)))
+    self.assertEqual(sorted(t for t in types if t == "BitwiseAnd"), sweeps)
     self.assertIn("SparseToDense", types)
 
 

@@ -176,43 +176,70 @@ class BlockGeometry(object):
       A tensor of the input's shape and layout.
     """
     corners = self.corners(centres)
-    pooled = self._pooled_map_pays(keep_prob)
-    if pooled is True:
-      return self._pooled_map(corners, dtype)
-    if pooled is False:
+    if compat.POOLED_BLOCK_MAPS:
+      pays = self._pooled_map_pays(keep_prob)
+    else:
+      pays = self._swept_map_pays(keep_prob)
+    if pays is False:
       return self._scattered_map(corners, dtype)
-    # Shape arithmetic before the branches: TF1 control flow would repeat
+    # Shape arithmetic before any branches: TF1 control flow would repeat
     # it in each, behind a `Switch` for every tensor it takes from outside.
     self._map_shapes()
-    offsets, marker = self._block_offsets(), self._marker_offset()
-    return tf.cond(pooled,
-                   lambda: self._pooled_map(corners, dtype, marker),
+    if compat.POOLED_BLOCK_MAPS:
+      marker = self._marker_offset()
+      other = lambda: self._pooled_map(corners, dtype, marker)
+    else:
+      shifts = self._sweep_shifts()
+      word_shape = self._word_shape()
+      other = lambda: self._swept_map(corners, dtype, shifts, word_shape)
+    if pays is True:
+      return other()
+    offsets = self._block_offsets()
+    return tf.cond(pays, other,
                    lambda: self._scattered_map(corners, dtype, offsets))
 
-  def _pooled_map_pays(self, keep_prob):
-    """Whether to pool: a Python bool, or a bool scalar tensor."""
-    if not compat.POOLED_BLOCK_MAPS or self.data_format[-1] != "C":
-      return False
+  def _rate_and_channels(self, keep_prob, min_rate, channels_ok):
+    """Whether the rate is at least `min_rate` and `channels_ok(channels)`:
+    a Python bool, or a bool scalar tensor where either is known only at
+    run time. False for an empty map."""
     channels = self.input_dims[-1]
     static_keep_prob = compat.get_static_value(keep_prob)
     conditions = []
     if static_keep_prob is not None:
-      if 1.0 - float(static_keep_prob) < _POOLED_MIN_RATE:
+      if 1.0 - float(static_keep_prob) < min_rate:
         return False
     else:
-      conditions.append(keep_prob <= tf.constant(1.0 - _POOLED_MIN_RATE,
+      conditions.append(keep_prob <= tf.constant(1.0 - min_rate,
                                                  keep_prob.dtype))
     if _shapes.is_static(self.num_units) and self.num_units == 0:
-      return False  # (Pooling an empty map works, but is not needed.)
+      return False  # (Either map works when empty, but is not needed.)
     if _shapes.is_static(channels):
-      if channels < _POOLED_MIN_CHANNELS:
+      if not channels_ok(channels):
         return False
     else:
-      conditions.append(tf.greater_equal(channels, _POOLED_MIN_CHANNELS))
+      conditions.append(channels_ok(channels))
     if not conditions:
       return True
     return conditions[0] if len(conditions) == 1 else tf.logical_and(
         *conditions)
+
+  def _pooled_map_pays(self, keep_prob):
+    """Whether to pool: a Python bool, or a bool scalar tensor."""
+    if self.data_format[-1] != "C":
+      return False
+    return self._rate_and_channels(
+        keep_prob, _POOLED_MIN_RATE,
+        lambda channels: channels >= _POOLED_MIN_CHANNELS)
+
+  def _swept_map_pays(self, keep_prob):
+    """Whether to sweep: a Python bool, or a bool scalar tensor."""
+    passes = sum(_sweep_passes(block) for block in self.blocks)
+    if self.data_format[-1] != "C" or passes > len(_SWEPT_MIN_RATE):
+      return False
+    return self._rate_and_channels(
+        keep_prob, _SWEPT_MIN_RATE[passes - 1],
+        lambda channels: tf.equal(channels % 8, 0) if tf.is_tensor(channels)
+        else channels % 8 == 0)
 
   def _scattered_map(self, corners, dtype, offsets=None):
     """`negated_keep_map` by writing every cell of every block, from the
@@ -277,6 +304,64 @@ class BlockGeometry(object):
     if len(self.blocks) == 1:
       keep = tf.squeeze(keep, [1])
     return keep if dtype == tf.float32 else tf.cast(keep, dtype)
+
+  def _swept_map(self, corners, dtype, shifts=None, word_shape=None):
+    """`negated_keep_map` by sweeping a map of the seeds, from the blocks'
+    first cells `corners` (int64 flat indices into the input), `shifts`
+    (`_sweep_shifts()`) and `word_shape` (`_word_shape()`), computed here
+    if None.
+
+    Only the seeds are written, a 0 on a background of -1s (int8), and
+    each is then spread over its block one axis at a time: the map ANDed
+    with itself rolled forward along the axis by 1, 2, 4, ... cells (the
+    block's extent - 1 in all), so that a cell is 0 when a seed within
+    its block's reach behind it is. The channels go eight at a time, as
+    int64 words (channels last, a multiple of 8). Cells a roll brings
+    round from the axis' end lie past every block's reach so far (a
+    block's first cell is in the valid seed region), so they are -1 and
+    change nothing.
+    """
+    if shifts is None:
+      shifts = self._sweep_shifts()
+    if word_shape is None:
+      word_shape = self._word_shape()
+    flat_shape, shape = self._map_shapes()
+    seeds = tf.raw_ops.SparseToDense(
+        sparse_indices=corners, output_shape=flat_shape,
+        sparse_values=tf.constant(0, tf.int8),
+        default_value=tf.constant(-1, tf.int8), validate_indices=False)
+    words = tf.bitcast(tf.reshape(seeds, word_shape), tf.int64)
+    for axis, shift in shifts:
+      words = tf.bitwise.bitwise_and(words, tf.roll(words, shift, axis))
+    keep = tf.reshape(tf.bitcast(words, tf.int8), shape)
+    return tf.cast(keep, dtype)
+
+  def _word_shape(self):
+    """The map's shape with its channels as [-1, 8] (bytes of words)."""
+    return _shapes.as_shape(list(self.input_dims)[:-1] + [-1, 8])
+
+  def _sweep_shifts(self):
+    """(axis, cells) of `_swept_map`'s rolls: cells a Python int or an
+    int64 scalar.
+
+    Along an axis of extent e (the block clipped to the map) a roll
+    reaches min(w, e - w) cells further, w its reach so far (1, 2, 4,
+    ...); the last of the axis' ceil(log2(block)) rolls reaches e. So
+    the reach stops at e also when e is known only at run time and is
+    shorter than the block.
+    """
+    shifts = []
+    for axis, block, gap in zip(self.spatial_axes, self.blocks, self.gaps):
+      reach, remaining = 1, gap
+      passes = _sweep_passes(block)
+      for index in range(passes):
+        step = (remaining if index == passes - 1
+                else _shapes.minimum(reach, remaining))
+        if not _shapes.is_zero(step):
+          shifts.append((axis, step))
+        if index < passes - 1:
+          reach, remaining = reach + step, remaining - step
+    return shifts
 
   def _written_map(self, cells, map_dtype, dtype):
     """A map of the input's shape: 0 at flat indices `cells`, -1 elsewhere,
@@ -350,6 +435,20 @@ class BlockGeometry(object):
 # (docs/performance.md, "Pooled block maps").
 _POOLED_MIN_RATE = 0.35
 _POOLED_MIN_CHANNELS = 32
+
+
+# The swept map (TF 2.x, channels last, channels a multiple of 8) is built
+# for blocks of at most this many passes in all (blocks 2-4 along each of
+# two axes), from the rate (1 - keep_prob) in the entry for its pass count:
+# below it the scatter writes fewer cells than the passes read. Measured on
+# TF 2.21 (docs/performance.md, "Swept block maps").
+_SWEPT_MIN_RATE = (0.15, 0.2, 0.3, 0.35)
+
+
+def _sweep_passes(block):
+  """The rolls that spread a seed over a block of `block` cells along an
+  axis: ceil(log2(block))."""
+  return (block - 1).bit_length()
 
 
 def _strides(dims):
