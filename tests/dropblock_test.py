@@ -274,20 +274,26 @@ class MapConstructionTest(parameterized.TestCase, tf.test.TestCase):
                             msg=(mode, construction))
 
   @parameterized.named_parameters(
-      ("many_channels_high_rate", 32, 0.5, 3, "NHWC", ["MaxPool"],
+      # (..., ops expected on TF 1.15, on TF 2.x)
+      ("many_channels_high_rate", 2, 32, 0.5, 3, "NHWC", ["MaxPool"],
        ["BitwiseAnd"]),
-      ("few_channels", 8, 0.5, 3, "NHWC", [], ["BitwiseAnd"]),
-      ("channels_not_by_8", 12, 0.5, 3, "NHWC", [], []),
-      ("low_rate", 32, 0.9, 3, "NHWC", [], []),
-      ("block_2_mid_rate", 32, 0.75, 2, "NHWC", [], ["BitwiseAnd"]),
-      ("large_block", 32, 0.5, 5, "NHWC", ["MaxPool"], []),
-      ("channels_first", 32, 0.5, 3, "NCHW", [], []))
-  def test_construction_where_it_pays(self, channels, keep_prob, block_size,
-                                      data_format, pools, sweeps):
+      ("one_example", 1, 32, 0.5, 3, "NHWC", ["BitwiseAnd"],
+       ["BitwiseAnd"]),
+      ("one_example_channels_not_by_8", 1, 36, 0.5, 3, "NHWC", ["MaxPool"],
+       []),
+      ("few_channels", 2, 8, 0.5, 3, "NHWC", [], ["BitwiseAnd"]),
+      ("channels_not_by_8", 2, 12, 0.5, 3, "NHWC", [], []),
+      ("low_rate", 2, 32, 0.9, 3, "NHWC", [], []),
+      ("block_2_mid_rate", 2, 32, 0.75, 2, "NHWC", [], ["BitwiseAnd"]),
+      ("large_block", 2, 32, 0.5, 5, "NHWC", ["MaxPool"], []),
+      ("channels_first", 2, 32, 0.5, 3, "NCHW", [], []))
+  def test_construction_where_it_pays(self, batch, channels, keep_prob,
+                                      block_size, data_format, tf1_ops,
+                                      tf2_ops):
     # Static shape and keep_prob: the choice is made in Python, so the
-    # graph holds one construction: pooled on TF 1.15, swept on TF 2.x.
-    shape = ([2, 12, 12, channels] if data_format == "NHWC"
-             else [2, channels, 12, 12])
+    # graph holds one construction.
+    shape = ([batch, 12, 12, channels] if data_format == "NHWC"
+             else [batch, channels, 12, 12])
     with tf.Graph().as_default() as graph:
       dropblock(tf.ones(shape), keep_prob, block_size, True,
                 data_format=data_format)
@@ -295,13 +301,10 @@ class MapConstructionTest(parameterized.TestCase, tf.test.TestCase):
       types = {node.op for node in graph_def.node}
       for function in graph_def.library.function:
         types.update(node.op for node in function.node_def)
-    if compat.POOLED_BLOCK_MAPS:
-      sweeps = []
-    else:
-      pools = []
-    self.assertEqual(sorted(t for t in types if "MaxPool" in t),
-                     sorted(set(pools)))
-    self.assertEqual(sorted(t for t in types if t == "BitwiseAnd"), sweeps)
+    expected = tf1_ops if compat.POOLED_BLOCK_MAPS else tf2_ops
+    self.assertEqual(
+        sorted(t for t in types if "MaxPool" in t or t == "BitwiseAnd"),
+        expected)
     self.assertIn("SparseToDense", types)
 
 

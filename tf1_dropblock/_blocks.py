@@ -151,21 +151,27 @@ class BlockGeometry(object):
     """The map of the blocks of the seeds at `centres`: -1 kept, 0 dropped.
 
     Negated, as max-pooling makes it; the caller folds the sign into the
-    scale factor, which multiplies the map anyway. Built one of two ways,
-    with the same result:
+    scale factor, which multiplies the map anyway. Built one of three
+    ways, with the same result:
 
     - scattered (`_scattered_map`): every cell of every block written as a
       0 on a background of -1s, about (1 - keep_prob) * n writes;
     - pooled (`_pooled_map`): one marker per seed written, then a
       stride-1 max-pool with a block-sized window spreads it over its
-      block, a fixed cost at any rate.
+      block, a fixed cost at any rate;
+    - swept (`_swept_map`): only the seeds written, then spread by ANDing
+      the map with rolled copies of itself, ceil(log2(block)) passes per
+      axis, eight channels per 64-bit word.
 
-    The pooled map is built where it is cheaper (`compat.POOLED_BLOCK_MAPS`,
-    TF 1.15): a channels-last input with at least `_POOLED_MIN_CHANNELS`
-    channels at a rate of at least `_POOLED_MIN_RATE` (CPU pooling is
-    vectorised over channels; with few channels, or channels first, it is
-    several times slower than the scatter). With sizes or `keep_prob` known
-    only at run time, a `tf.cond` picks.
+    The scatter's cost grows with the rate, the others' do not; which is
+    cheaper was measured (docs/performance.md). TF 2.x sweeps for blocks
+    of 2-4 at high rates (`_swept_map_pays`). TF 1.15
+    (`compat.POOLED_BLOCK_MAPS`), whose scattered writes are slow, pools
+    or sweeps at high rates with many channels (`_pooled_map_pays`): it
+    sweeps one-example and very large examples, where its CPU pooling,
+    which splits the work by example, runs on one thread or out of cache
+    (`_sweeps_examples`), and pools the rest. With sizes or `keep_prob`
+    known only at run time, `tf.cond`s pick.
 
     Args:
       centres: Seed positions plus 0.5, as `corners` takes them.
@@ -178,25 +184,59 @@ class BlockGeometry(object):
     corners = self.corners(centres)
     if compat.POOLED_BLOCK_MAPS:
       pays = self._pooled_map_pays(keep_prob)
+      sweeps = False if pays is False else self._sweeps_examples()
     else:
-      pays = self._swept_map_pays(keep_prob)
+      pays = sweeps = self._swept_map_pays(keep_prob)
     if pays is False:
       return self._scattered_map(corners, dtype)
     # Shape arithmetic before any branches: TF1 control flow would repeat
     # it in each, behind a `Switch` for every tensor it takes from outside.
     self._map_shapes()
-    if compat.POOLED_BLOCK_MAPS:
+    if sweeps is not False:
+      shifts, word_shape = self._sweep_shifts(), self._word_shape()
+      swept = lambda: self._swept_map(corners, dtype, shifts, word_shape)
+    if sweeps is not True:
       marker = self._marker_offset()
-      other = lambda: self._pooled_map(corners, dtype, marker)
+      pooled = lambda: self._pooled_map(corners, dtype, marker)
+    if sweeps is True:
+      other = swept
+    elif sweeps is False:
+      other = pooled
     else:
-      shifts = self._sweep_shifts()
-      word_shape = self._word_shape()
-      other = lambda: self._swept_map(corners, dtype, shifts, word_shape)
+      other = lambda: tf.cond(sweeps, swept, pooled)
     if pays is True:
       return other()
     offsets = self._block_offsets()
     return tf.cond(pays, other,
                    lambda: self._scattered_map(corners, dtype, offsets))
+
+  def _sweeps_examples(self):
+    """TF 1.15, where the map is not scattered: whether to sweep rather
+    than pool (a Python bool or a bool scalar tensor). Sweeps one example,
+    or examples of at least `_SWEPT_MIN_EXAMPLE_UNITS` units, when the
+    channels are a multiple of 8."""
+    batch, channels = self.input_dims[0], self.input_dims[-1]
+    per_example = self.map_strides[0]
+    if _shapes.is_static(channels):
+      if channels % 8:
+        return False
+      by_8 = True
+    else:
+      by_8 = tf.equal(channels % 8, 0)
+    large = [batch == 1 if _shapes.is_static(batch) else tf.equal(batch, 1),
+             per_example >= _SWEPT_MIN_EXAMPLE_UNITS
+             if _shapes.is_static(per_example)
+             else tf.greater_equal(per_example, _SWEPT_MIN_EXAMPLE_UNITS)]
+    if any(value is True for value in large):
+      large = True
+    else:
+      large = [value for value in large if value is not False]
+      if not large:
+        return False
+      large = large[0] if len(large) == 1 else tf.logical_or(*large)
+    if by_8 is True:
+      return large
+    return by_8 if large is True else tf.logical_and(by_8, large)
 
   def _rate_and_channels(self, keep_prob, min_rate, channels_ok):
     """Whether the rate is at least `min_rate` and `channels_ok(channels)`:
@@ -443,6 +483,12 @@ _POOLED_MIN_CHANNELS = 32
 # below it the scatter writes fewer cells than the passes read. Measured on
 # TF 2.21 (docs/performance.md, "Swept block maps").
 _SWEPT_MIN_RATE = (0.15, 0.2, 0.3, 0.35)
+# TF 1.15 sweeps instead of pooling for one example or for examples of at
+# least this many units: its CPU max-pool splits its work by example, so
+# one example runs on one thread, and large float maps leave the cache
+# (1x224x224x64, 4x224x224x64: the sweep 10-25 % faster; 16x56x56x64,
+# 16x28x28x256: the pool 5-30 % faster; docs/performance.md).
+_SWEPT_MIN_EXAMPLE_UNITS = 2 ** 20
 
 
 def _sweep_passes(block):
