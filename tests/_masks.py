@@ -50,20 +50,26 @@ def keep_mask_from_seed_positions(flat, block_size, shape, data_format,
   For tests: `flat` holds increasing int64 flat indices into the valid
   seed region laid out like the input (e.g. `[N, C, valid_h, valid_w]`
   for NCHW); `shape` is the input shape, a rank-1 int tensor.
-  `construction`: "scattered" or "pooled" (channels last only), the two
-  ways `_blocks.BlockGeometry` builds the map.
+  `construction`: "scattered", "pooled" (channels last) or "swept"
+  (channels last, channels a multiple of 8), the three ways
+  `_blocks.BlockGeometry` builds the map.
   """
   dims = tf.unstack(tf.cast(shape, tf.int64), num=len(data_format))
   geometry = _blocks.BlockGeometry(dims, data_format, tuple(block_size))
   # pylint: disable=protected-access
   build = {"scattered": geometry._scattered_map,
-           "pooled": geometry._pooled_map}[construction]
+           "pooled": geometry._pooled_map,
+           "swept": geometry._swept_map}[construction]
   # pylint: enable=protected-access
   return -build(geometry.corners(tf.cast(flat, tf.float64) + 0.5),
                 tf.float32)
 
 
-def constructions(data_format):
-  """The block-map constructions that apply to `data_format`."""
-  return ("scattered", "pooled") if data_format[-1] == "C" else (
-      "scattered",)
+def constructions(data_format, channels=None):
+  """The block-map constructions that apply to `data_format` and a
+  channel count `channels` (None: not known)."""
+  if data_format[-1] != "C":
+    return ("scattered",)
+  if channels is not None and channels % 8 == 0:
+    return ("scattered", "pooled", "swept")
+  return ("scattered", "pooled")

@@ -13,6 +13,8 @@ MODES = _testing.MODES
 
 # (channels-last shape, block_size): odd/even, clipped, tiny.
 CASES = [
+    ("seq_16_channels", (3, 17, 16), 3),
+    ("vol_8_channels", (2, 5, 6, 7, 8), (2, 3, 4)),
     ("seq", (3, 17, 2), 3),
     ("seq_even", (2, 12, 3), 4),
     ("seq_clipped", (2, 3, 2), 5),
@@ -73,7 +75,7 @@ class DropBlockNdTest(parameterized.TestCase, tf.test.TestCase):
               n, tf.constant(0.3), block_tuple, s, data_format),
           _to_format(noise, data_format), full_shape)
       self.assertAllEqual(from_noise, expected, msg=mode)
-      for construction in _masks.constructions(data_format):
+      for construction in _masks.constructions(data_format, shape[-1]):
         from_positions = _testing.run(
             mode, lambda p, s, c=construction:
             _masks.keep_mask_from_seed_positions(

@@ -78,6 +78,18 @@ class KeepMaskFromSeedPositionsTest(parameterized.TestCase, tf.test.TestCase):
 
   @parameterized.named_parameters(*_cases_with_formats(GEOMETRY_CASES))
   def test_matches_numpy_reference(self, shape, block_size, data_format):
+    self._check(shape, block_size, data_format)
+
+  @parameterized.named_parameters(
+      *[(name + "_8_channels", shape[:3] + (8,), block)
+        for name, shape, block in GEOMETRY_CASES])
+  def test_swept_map_matches_numpy_reference(self, shape, block_size):
+    # The geometry cases with 8 channels (one int64 word per cell), where
+    # the swept construction applies.
+    self._check(shape, block_size, "NHWC")
+
+  def _check(self, shape, block_size, data_format):
+    """Every construction that applies, in every mode, against NumPy."""
     rng = np.random.RandomState(1)
     n, h, w, c = shape
     block_h, block_w = numpy_reference.clipped_block(block_size, h, w)
@@ -92,7 +104,7 @@ class KeepMaskFromSeedPositionsTest(parameterized.TestCase, tf.test.TestCase):
     full_shape = np.array(_transpose(shape, data_format), np.int32)
     blocks = block_size if isinstance(block_size, tuple) else (block_size,) * 2
     for mode in MODES:
-      for construction in _masks.constructions(data_format):
+      for construction in _masks.constructions(data_format, c):
         actual = _testing.run(
             mode, lambda p, s, c=construction:
             _masks.keep_mask_from_seed_positions(

@@ -7,12 +7,13 @@ them (see `_shapes`), so a graph with static shapes holds constants, not
 shape arithmetic.
 
 The map is -1 (kept) and 0 (dropped), in the input's layout, made one of
-two ways: scattered, every cell of every seed's block (found by index
-arithmetic) a 0 on a background of -1s; or pooled, as the paper does, one
-marker per seed max-pooled over its block. The scatter's cost grows with
-the rate, the pool's does not, but CPU pools are slow on maps with few
-channels; the pool is used where it was measured cheaper (TF 1.15,
-channels last, high rates: `BlockGeometry.negated_keep_map`).
+three ways: scattered, every cell of every seed's block (found by index
+arithmetic) a 0 on a background of -1s; pooled, as the paper does, one
+marker per seed max-pooled over its block; or swept, the seeds spread
+over their blocks by ANDing the map with rolled copies of itself, eight
+channels per 64-bit word. The scatter's cost grows with the rate, the
+others' do not, but they pass over the whole map; each is used where it
+was measured cheaper (`BlockGeometry.negated_keep_map`).
 """
 
 import numpy as np
@@ -481,7 +482,7 @@ _POOLED_MIN_CHANNELS = 32
 # for blocks of at most this many passes in all (blocks 2-4 along each of
 # two axes), from the rate (1 - keep_prob) in the entry for its pass count:
 # below it the scatter writes fewer cells than the passes read. Measured on
-# TF 2.21 (docs/performance.md, "Swept block maps").
+# TF 2.21 (docs/performance.md, "32-bit gap words and swept block maps").
 _SWEPT_MIN_RATE = (0.15, 0.2, 0.3, 0.35)
 # TF 1.15 sweeps instead of pooling for one example or for examples of at
 # least this many units: its CPU max-pool splits its work by example, so
